@@ -1,0 +1,3 @@
+from enforcer.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""The command line: each command builds a request, asks the core, reports, returns an exit code."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import click
+
+from enforcer import __version__
+from enforcer.errors import EnforcerError
+from enforcer.policy import Policy, load_policy, load_policy_bytes
+
+FORMAT = click.Choice(["text", "json"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", metavar="PATH", help="Run as if enforcer was started in PATH (like git -C).")
+@click.version_option(__version__, prog_name="enforcer")
+def cli(directory: str | None) -> None:
+    """One policy.yaml, enforced everywhere git work happens."""
+    if directory:
+        try:
+            os.chdir(directory)
+        except OSError as e:
+            raise EnforcerError(f"-C {directory}: {e.strerror}") from None
+
+
+@cli.command()
+@click.argument("file", default="policy.yaml", metavar="[FILE]")
+@click.option("--format", "fmt", type=FORMAT, default="text")
+def validate(file: str, fmt: str) -> int:
+    """Check a policy file: schema, names, regexes, conflicts, and its own tests.
+
+    Prints every problem at once with file:line:column and the fix; exit 2 when any is an error.
+    """
+    from enforcer.policy import MAX_POLICY_BYTES, check_policy_bytes
+
+    try:
+        with open(file, "rb") as f:
+            raw = f.read(MAX_POLICY_BYTES + 1)
+    except OSError as e:
+        raise EnforcerError(f"{file}: {e.strerror}") from None
+    data, problems = check_policy_bytes(raw, file)
+    errors = [p for p in problems if not p.warning]
+    if fmt == "json":
+        click.echo(json.dumps({"file": file, "valid": not errors, "problems": [
+            {"line": p.line, "column": p.column, "path": p.path, "message": p.message, "fix": p.fix,
+             "severity": "warning" if p.warning else "error"} for p in problems]}, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=not problem.warning)
+        if errors:
+            click.echo(f"{file}: {len(errors)} error(s); the policy cannot be used until they are fixed", err=True)
+        else:
+            tests = len(data.get("tests") or ())
+            click.echo(f"{file}: valid" + (f"; {tests} self-test(s) pass" if tests else "")
+                       + (f"; {len(problems)} warning(s)" if problems else ""))
+    return 2 if errors else 0
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of policy.yaml (for editors and check-jsonschema)."""
+    from importlib import resources
+
+    click.echo(resources.files("enforcer.policies").joinpath("schema.json").read_text(), nl=False)
+    return 0
+
+
+def _load(policy_file: str | None) -> Policy:
+    return load_policy(policy_file or "policy.yaml")
+
+
+@cli.command()
+@click.option("--base", required=True, help="The commit the branch stood at (e.g. the PR's base).")
+@click.option("--head", default="HEAD", show_default=True, help="The commit to judge.")
+@click.option("--branch", help="The branch the range lands on (default: CI's branch, else the current one).")
+@click.option("--actor", help="Who pushes (default: GITHUB_ACTOR, GITLAB_USER_LOGIN, ENFORCER_ACTOR).")
+@click.option("--policy", "policy_file", help="Policy file (default: policy.yaml as of --base).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
+def check(base: str, head: str, branch: str | None, actor: str | None, policy_file: str | None, fmt: str) -> int:
+    """Judge the commits --base..--head as the server will judge their push (for CI)."""
+    from enforcer import actor as actors
+    from enforcer import report
+    from enforcer.engine import decide
+    from enforcer.git import POLICY_FILE, Repo
+
+    repo = Repo()
+    base_sha = repo.resolve(base)
+    if base_sha is None:
+        if repo.is_shallow():
+            raise EnforcerError(f"--base {base} is not in this shallow clone: fetch the whole history "
+                                "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)")
+        raise EnforcerError(f"--base {base}: no such commit")
+    head_sha = repo.resolve(head)
+    if head_sha is None:
+        raise EnforcerError(f"--head {head}: no such commit")
+    branch = branch or actors.first_set(("GITHUB_BASE_REF", "GITHUB_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                                         "CI_COMMIT_REF_NAME")) or repo.default_branch()
+    if not branch:
+        raise EnforcerError("which branch does this range land on? pass --branch NAME")
+    if policy_file:
+        policy = load_policy(policy_file)
+    else:
+        raw = repo.read_file(base_sha, POLICY_FILE)
+        if raw is None:
+            raise EnforcerError(f"no {POLICY_FILE} at --base {base}: pass --policy FILE")
+        policy = load_policy_bytes(raw, f"{POLICY_FILE}@{base_sha[:10]}")
+    who, looked = actors.ci_actor(policy, actor)
+    request = repo.ref_update(policy, who, f"refs/heads/{branch}", base_sha, head_sha, exclude=[base_sha],
+                              branch_tips=repo.branch_tips(remote_too=True), actor_vars=looked, now=time.time())
+    results = [(f"{base_sha[:10]}..{head_sha[:10]} -> {branch}", decide(policy, request))]
+    click.echo(report.RENDERERS[fmt](results))
+    return report.exit_code(results)
+
+
+@cli.command()
+@click.option("--actor", help="Who acts (default: ENFORCER_ACTOR, aliases[user.email], user.name).")
+@click.option("--branch", "branch_name", help="Which branch rule decides, and what it allows.")
+@click.option("--tag", "tag_name", help="Which tag rule decides.")
+@click.option("--path", "path_name", help="Which ownership entry decides.")
+@click.option("--env", "env_name", help="What an environment requires.")
+@click.option("--policy", "policy_file", help="Policy file (default: policy.yaml).")
+def explain(actor: str | None, branch_name: str | None, tag_name: str | None, path_name: str | None,
+            env_name: str | None, policy_file: str | None) -> int:
+    """Which rule decides for an actor on a branch, tag, path or environment, and why.
+
+    Exit 0 when the actor is allowed, 1 when not.
+    """
+    from enforcer import explain as explainer
+
+    policy = _load(policy_file)
+    who = _clone_actor(policy, actor)
+    asked = [(explainer.branch, branch_name), (explainer.tag, tag_name), (explainer.path, path_name),
+             (explainer.environment, env_name)]
+    asked = [(fn, name) for fn, name in asked if name is not None]
+    if not asked:
+        raise click.UsageError("name one of --branch, --tag, --path or --env")
+    allowed = True
+    for fn, name in asked:
+        ok, lines = fn(policy, who, name)
+        allowed = allowed and ok
+        click.echo("\n".join(lines))
+    return 0 if allowed else 1
+
+
+def _clone_actor(policy: Policy, explicit: str | None) -> str:
+    from enforcer import actor as actors
+    from enforcer.git import Repo
+
+    email = name = None
+    if not explicit and not os.environ.get("ENFORCER_ACTOR"):
+        repo = Repo()
+        email = repo.run("config", "user.email", ok=(0, 1)).decode().strip() or None
+        name = repo.run("config", "user.name", ok=(0, 1)).decode().strip() or None
+    who = actors.clone_actor(policy, explicit, email, name)
+    if not who:
+        raise EnforcerError(f"who is acting? looked at {', '.join(actors.CLONE_SOURCES)}: pass --actor NAME")
+    return who
+

@@ -1,0 +1,30 @@
+"""The decision core: ``decide(policy, request) -> Decision``. Pure: no I/O, git or clock."""
+from __future__ import annotations
+
+from enforcer.model import Decision, RefUpdate, Request, Violation
+from enforcer.policies import REGISTRY
+from enforcer.policy import Policy
+
+
+def violations(policy: Policy, request: Request) -> list[Violation]:
+    """Every violation every rule module finds; an unknown actor stops the rest."""
+    found: list[Violation] = []
+    for name, module in REGISTRY.items():
+        if isinstance(request, module.APPLIES_TO):
+            found.extend(module.check(policy, request))
+            if name == "actors" and found:
+                break
+    return found
+
+
+def decide(policy: Policy, request: Request) -> Decision:
+    found = violations(policy, request)
+    blocking = tuple(v for v in found if not v.evaluate_only)
+    evaluated = tuple(v for v in found if v.evaluate_only)
+    if not blocking:
+        return Decision("allow", (), evaluated)
+    if isinstance(request, RefUpdate) and request.break_glass and policy.allows(policy.break_glass, request.actor) \
+            and not any(v.check.startswith("actors.") for v in blocking):
+        note = f"break-glass by {request.actor}: {request.break_glass}"
+        return Decision("allow", (), blocking + evaluated, note=note)
+    return Decision("deny", blocking, evaluated)

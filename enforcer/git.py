@@ -1,0 +1,226 @@
+"""Every git call enforcer makes, and the facts the decision core needs.
+
+Subprocess git throughout: it sees objects in the pre-receive quarantine
+(GIT_QUARANTINE_PATH, GIT_ALTERNATE_OBJECT_DIRECTORIES), costs no import,
+and is what every server already runs. Output is read with ``-z`` so names
+with spaces, newlines or unicode arrive intact; revisions go in on stdin or
+after ``--end-of-options`` so a name starting with ``-`` is never an option.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from enforcer.errors import EnforcerError
+from enforcer.model import ZERO, Commit, PolicyChange, RefUpdate
+from enforcer.policy import Policy
+from enforcer.regex import glob_matches
+
+POLICY_FILE = "policy.yaml"
+
+
+class GitError(EnforcerError):
+    pass
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+@dataclass
+class Repo:
+    """A repository, found as git finds it from ``path``."""
+
+    path: str = "."
+
+    def run(self, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
+        try:
+            proc = subprocess.run(("git", *args), cwd=self.path, input=input, capture_output=True)
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        if proc.returncode not in ok:
+            message = _decode(proc.stderr).strip() or f"exit {proc.returncode}"
+            raise GitError(f"git {args[0]} failed: {message}")
+        return proc.stdout
+
+    def status(self, *args: str) -> int:
+        return subprocess.run(("git", *args), cwd=self.path, capture_output=True).returncode
+
+    # -- where ----------------------------------------------------------------
+    def git_dir(self) -> str:
+        return os.path.abspath(os.path.join(self.path, _decode(self.run("rev-parse", "--git-dir")).strip()))
+
+    def common_dir(self) -> str:
+        out = _decode(self.run("rev-parse", "--git-common-dir")).strip()
+        return os.path.abspath(os.path.join(self.path, out))
+
+    def is_bare(self) -> bool:
+        return _decode(self.run("rev-parse", "--is-bare-repository")).strip() == "true"
+
+    def is_shallow(self) -> bool:
+        return _decode(self.run("rev-parse", "--is-shallow-repository")).strip() == "true"
+
+    def default_branch(self) -> str | None:
+        """The branch HEAD names (on a server: the default branch)."""
+        out = self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))
+        ref = _decode(out).strip()
+        return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+
+    # -- objects --------------------------------------------------------------
+    def resolve(self, rev: str) -> str | None:
+        """The commit a revision names, or None."""
+        out = self.run("rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1))
+        sha = _decode(out).strip()
+        return sha or None
+
+    def object_type(self, sha: str) -> str | None:
+        out = self.run("cat-file", "-t", sha, ok=(0, 128))
+        return _decode(out).strip() or None
+
+    def read_file(self, rev: str, path: str) -> bytes | None:
+        """A file's bytes at a revision, or None where it does not exist."""
+        proc = subprocess.run(("git", "cat-file", "blob", f"{rev}:{path}"), cwd=self.path, capture_output=True)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        return self.status("merge-base", "--is-ancestor", older, newer) == 0
+
+    def refs(self, *patterns: str) -> dict[str, str]:
+        """refname -> the commit it points to (tags peeled)."""
+        out = self.run("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *patterns)
+        refs: dict[str, str] = {}
+        for line in _decode(out).splitlines():
+            name, sha, peeled = line.split("\0")
+            refs[name] = peeled or sha
+        return refs
+
+    # -- facts ----------------------------------------------------------------
+    def commits(self, include: Iterable[str], exclude: Iterable[str] = (), *,
+                exclude_all_refs: bool = False) -> list[Commit]:
+        """The commits reachable from ``include`` and not from ``exclude``, with their paths.
+
+        One ``git log`` pass: a non-merge commit's paths are its diff against its
+        parent without rename detection (so a rename counts on both sides); a
+        merge's are those where it differs from every parent (``-c``).
+        """
+        revs = [r for r in include if r != ZERO]
+        if not revs:
+            return []
+        stdin = "\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n"
+        args = ["log", "--stdin", "-c", "--raw", "--no-renames", "--no-abbrev", "-z", "--format=%H %P"]
+        if exclude_all_refs:
+            args += ["--not", "--all"]
+        out = self.run(*args, input=stdin.encode())
+        return parse_log(out)
+
+    def sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> dict[str, str]:
+        """commit -> a branch among ``tips`` (branch -> sha) that contains it, above ``exclude``."""
+        if not tips:
+            return {}
+        by_sha: dict[str, str] = {}
+        for branch, sha in tips.items():
+            by_sha.setdefault(sha, branch)
+        stdin = "\n".join(list(by_sha) + [f"^{r}" for r in exclude if r != ZERO]) + "\n"
+        out = self.run("log", "--stdin", "--source", "--format=%H %S", input=stdin.encode())
+        found: dict[str, str] = {}
+        for line in _decode(out).splitlines():
+            sha, _, source = line.partition(" ")
+            found[sha] = by_sha.get(source, source)
+        return found
+
+    def ref_update(self, policy: Policy, actor: str | None, ref: str, old: str, new: str, *,
+                   exclude: Sequence[str] | None = None, branch_tips: Mapping[str, str] | None = None,
+                   actor_vars: tuple[str, ...] = (), now: float = 0.0,
+                   break_glass: str | None = None) -> RefUpdate:
+        """Everything the core needs about one ref update.
+
+        ``exclude`` limits the new commits (``enforcer check``: the base); None
+        means "reachable from no existing ref" (a server, before its refs move).
+        ``branch_tips`` are the branches a merge may come from (name -> sha):
+        the server's, plus those pushed along.
+        """
+        deleted = new == ZERO
+        commits: list[Commit] = []
+        if not deleted:
+            if exclude is None:
+                commits = self.commits([new], exclude_all_refs=True)
+            else:
+                commits = self.commits([new], exclude)
+        fast_forward = old == ZERO or deleted or self.is_ancestor(old, new)
+        annotated = None
+        if ref.startswith("refs/tags/") and not deleted:
+            annotated = self.object_type(new) == "tag"
+        sources: dict[str, str] = {}
+        known: set[str] = set()
+        if ref.startswith("refs/heads/") and not deleted and commits:
+            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, commits, branch_tips or {})
+        change = None
+        if any(POLICY_FILE in c.paths for c in commits):
+            change = self.policy_change(new)
+        return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits),
+                         fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
+                         known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
+                         actor_vars=actor_vars)
+
+    def _merge_facts(self, policy: Policy, branch: str, old: str, commits: list[Commit],
+                     tips: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+        rule = policy.branch_rule(branch)
+        if rule is None or rule.direct_commits:
+            return {}, set()
+        allowed = {name: sha for name, sha in tips.items() if name != branch and (
+            rule.merge_from is None or any(glob_matches(g, name) for g in rule.merge_from))}
+        sources = self.sources(allowed, [old])
+        new = {c.sha for c in commits}
+        known = {p for c in commits if c.is_merge for p in c.parents[1:]
+                 if p not in new and p not in sources and old != ZERO and self.is_ancestor(p, old)}
+        return sources, known
+
+    def policy_change(self, rev: str) -> PolicyChange:
+        from enforcer.policy import check_policy_bytes
+
+        raw = self.read_file(rev, POLICY_FILE)
+        if raw is None:
+            return PolicyChange((f"the push deletes {POLICY_FILE}",))
+        _, problems = check_policy_bytes(raw, POLICY_FILE)
+        return PolicyChange(tuple(str(p).replace("\n", " ") for p in problems if not p.warning))
+
+    def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
+        """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""
+        tips: dict[str, str] = {}
+        if remote_too:
+            for name, sha in self.refs("refs/remotes/").items():
+                short = name.split("/", 3)[3] if name.count("/") >= 3 else ""
+                if short and short != "HEAD":
+                    tips.setdefault(short, sha)
+        for name, sha in self.refs("refs/heads/").items():
+            tips[name[len("refs/heads/"):]] = sha
+        return tips
+
+
+def parse_log(out: bytes) -> list[Commit]:
+    """Parse ``git log -c --raw -z --format='%H %P'``: a header, then (status, path) pairs."""
+    commits: list[Commit] = []
+    sha = ""
+    parents: tuple[str, ...] = ()
+    paths: list[str] = []
+    tokens = out.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip(b"\n")
+        i += 1
+        if not token:
+            continue
+        if token.startswith(b":"):
+            if i < len(tokens):
+                paths.append(_decode(tokens[i]))
+            i += 1
+            continue
+        if sha:
+            commits.append(Commit(sha, parents, tuple(paths)))
+        fields = token.decode("ascii").split()
+        sha, parents, paths = fields[0], tuple(fields[1:]), []
+    if sha:
+        commits.append(Commit(sha, parents, tuple(paths)))
+    return commits

@@ -1,0 +1,57 @@
+"""The `enforcer` entry point: one error handler for every command.
+
+Exit codes: 0 allowed/clean, 1 denied/violations, 2 bad input, 3 ask,
+4 internal error (a bug; enforcement points deny on it).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from enforcer.errors import EnforcerError
+
+INTERNAL_ERROR = 4
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args)
+    except EnforcerError as e:
+        print(f"enforcer: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # a bug: say so in one line, never a traceback
+        print(f"enforcer: internal error ({type(e).__name__}: {e}); this is a bug, please report it. "
+              "Set ENFORCER_DEBUG=1 for the traceback.", file=sys.stderr)
+        if _debug():
+            raise
+        return INTERNAL_ERROR
+
+
+def _debug() -> bool:
+    import os
+
+    return bool(os.environ.get("ENFORCER_DEBUG"))
+
+
+def _run(args: list[str]) -> int:
+    import click
+
+    from enforcer.cli import cli
+
+    try:
+        result = cli.main(args=args, prog_name="enforcer", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Requests the decision core judges, and what it answers.
+
+Requests carry facts only: adapters read git, the clock and the environment;
+the core never does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+ZERO = "0" * 40
+Verdict = Literal["allow", "ask", "deny"]
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit a ref update brings.
+
+    ``paths`` are the paths it changes against its first parent; for a merge,
+    only the paths where it differs from every parent (an evil merge), since
+    those are the only changes that are the merger's own.
+    """
+
+    sha: str
+    parents: tuple[str, ...]
+    paths: tuple[str, ...]
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A live or expired lock on a directory (``path`` ends with ``/``)."""
+
+    path: str
+    holder: str
+    expires: float  # unix time
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """The push changes the policy file; ``problems`` is empty when the new file is valid."""
+
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One ref moved by a push, a check or a hook, with every fact the rules need."""
+
+    actor: str | None
+    ref: str
+    old: str = ZERO
+    new: str = ZERO
+    commits: tuple[Commit, ...] = ()  # new commits, any order
+    fast_forward: bool = True
+    annotated: bool | None = None  # tags only
+    # commit -> a branch (on the server or in the same push) that contains it,
+    # for the commits and merged parents a `merge_from` rule asks about
+    sources: tuple[tuple[str, str], ...] = ()
+    # merged parents already in the target branch's history
+    known: frozenset[str] = frozenset()
+    claims: tuple[Claim, ...] = ()
+    policy_change: PolicyChange | None = None
+    break_glass: str | None = None  # the reason given with -o enforcer.break-glass=...
+    now: float = 0.0
+    actor_vars: tuple[str, ...] = ()  # where the actor was looked for, for the message
+
+    @property
+    def created(self) -> bool:
+        return self.old == ZERO
+
+    @property
+    def deleted(self) -> bool:
+        return self.new == ZERO
+
+    @property
+    def kind(self) -> str:
+        for prefix, kind in (("refs/heads/", "branch"), ("refs/tags/", "tag"), ("refs/enforcer/", "enforcer")):
+            if self.ref.startswith(prefix):
+                return kind
+        return "other"
+
+    @property
+    def name(self) -> str:
+        """The ref's short name: the branch or tag name."""
+        for prefix in ("refs/heads/", "refs/tags/"):
+            if self.ref.startswith(prefix):
+                return self.ref[len(prefix):]
+        return self.ref
+
+
+@dataclass(frozen=True)
+class StagedChange:
+    """A commit about to be made in a clone: its branch and staged paths."""
+
+    actor: str | None
+    branch: str | None  # None: detached HEAD
+    paths: tuple[str, ...] = ()
+    merging: str | None = None  # the branch being merged (MERGE_HEAD), if known
+    claims: tuple[Claim, ...] = ()
+    now: float = 0.0
+    actor_vars: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """A shell command line an agent wants to run (its rules come with the command check)."""
+
+    actor: str | None
+    line: str
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """A tag about to deploy to an environment, with the record's facts."""
+
+    actor: str | None
+    env: str
+    tag: str
+    deployed_ok: frozenset[str] = frozenset()  # environments this tag deployed to successfully
+    approved_by: tuple[str, ...] = ()  # actors who approved this tag for env
+    rollback: bool = False
+    actor_vars: tuple[str, ...] = ()
+
+
+Request = Union[RefUpdate, StagedChange, CommandLine, Deploy]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason to refuse: the policy entry, a stable check id, why, and the fix."""
+
+    rule: str  # the policy entry, e.g. branches[0]
+    check: str  # stable id, e.g. branches.force_push
+    reason: str
+    fix: str = ""
+    evaluate_only: bool = False  # from a rule in `enforcement: evaluate`
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    violations: tuple[Violation, ...] = ()
+    # violations that were found but do not block (evaluate mode, break-glass)
+    overridden: tuple[Violation, ...] = ()
+    note: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict == "allow"

@@ -1,0 +1,31 @@
+"""Policy self-tests: turn a `tests:` entry into the request it describes."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from enforcer.model import ZERO, Commit, RefUpdate
+
+OLD, NEW, SIDE = "1" * 40, "2" * 40, "3" * 40
+
+
+def request_for(test: Mapping[str, Any]) -> RefUpdate:
+    """`{actor, push: B, [merge: SOURCE], [create], [force], [delete], [paths]}` or
+    `{actor, tag: T, [annotated], [move], [delete]}` as a ref update."""
+    actor = test["actor"]
+    paths = tuple(test.get("paths", ("README.md",)))
+    old = ZERO if test.get("create") else OLD
+    if "tag" in test:
+        moved = test.get("move") or test.get("delete")
+        return RefUpdate(actor=actor, ref=f"refs/tags/{test['tag']}", old=OLD if moved else ZERO,
+                         new=ZERO if test.get("delete") else NEW, annotated=test.get("annotated", True))
+    ref = f"refs/heads/{test['push']}"
+    if test.get("delete"):
+        return RefUpdate(actor=actor, ref=ref, old=OLD, new=ZERO)
+    if "merge" in test:
+        commits = (Commit(NEW, (OLD, SIDE), ()), Commit(SIDE, (OLD,), paths))
+        sources: tuple[tuple[str, str], ...] = ((SIDE, test["merge"]),)
+    else:
+        commits = (Commit(NEW, (OLD,), paths),)
+        sources = ()
+    return RefUpdate(actor=actor, ref=ref, old=old, new=NEW, commits=commits,
+                     fast_forward=not test.get("force"), sources=sources)

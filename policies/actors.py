@@ -1,0 +1,21 @@
+"""Who is acting: an actor the policy does not know is refused, naming where we looked."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from enforcer.model import Deploy, RefUpdate, StagedChange, Violation
+from enforcer.policy import Policy
+
+APPLIES_TO = (RefUpdate, StagedChange, Deploy)
+
+
+def check(policy: Policy, request: RefUpdate | StagedChange | Deploy) -> Iterator[Violation]:
+    actor = request.actor
+    if not actor:
+        looked = ", ".join(request.actor_vars) if request.actor_vars else "no source"
+        yield Violation("actors", "actors.missing", f"no actor: none of {looked} is set",
+                        "set one of them (server side the hosting server sets it for the pusher)")
+    elif actor not in policy.actors:
+        yield Violation("groups", "actors.unknown", f"actor {actor!r} is in no group of the policy",
+                        f"add {actor} to a group under `groups:` in {policy.source}, or map your git "
+                        "email to an actor under `aliases:`")

@@ -1,0 +1,132 @@
+"""The branch protection matrix: who may push where, names, force pushes, deletions,
+and no direct commits on integration branches."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+from enforcer.model import Commit, RefUpdate, StagedChange, Violation
+from enforcer.policies._hints import example_name, q, short, switch_hint, who
+from enforcer.policy import BranchRule, Policy
+from enforcer.regex import compile_regex, glob_matches
+
+APPLIES_TO = (RefUpdate, StagedChange)
+
+
+def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
+    if isinstance(request, RefUpdate):
+        if request.kind != "branch":
+            return
+        branch: str | None = request.name
+    else:
+        branch = request.branch
+    if branch is None or not policy.has_branch_rules:
+        return  # detached HEAD: nothing to judge until a push names a branch
+    rule = policy.branch_rule(branch)
+    if rule is None:
+        yield Violation("branches", "branches.no_rule", f"no rule in `branches` matches {branch!r}",
+                        switch_hint(policy, request.actor, request.now))
+        return
+    judge = _judge_update if isinstance(request, RefUpdate) else _judge_staged
+    for violation in judge(policy, rule, branch, request):  # type: ignore[operator]
+        yield dataclasses.replace(violation, evaluate_only=rule.evaluate)
+
+
+def _purpose(rule: BranchRule) -> str:
+    return f" ({rule.purpose})" if rule.purpose else ""
+
+
+def _push_and_name(policy: Policy, rule: BranchRule, branch: str,
+                   request: RefUpdate | StagedChange, deleting: bool = False) -> Iterator[Violation]:
+    actor = request.actor
+    if not policy.allows(rule.push, actor):
+        fix = switch_hint(policy, actor, request.now)
+        if not rule.direct_commits and rule.push:
+            fix += f", push it, and ask {who(policy, rule.push)} to merge it into {branch}"
+        yield Violation(rule.id, "branches.push",
+                        f"{actor} may not push to {branch!r}{_purpose(rule)}: only {who(policy, rule.push)}", fix)
+    if rule.name is not None and not deleting and not compile_regex(rule.name).fullmatch(branch):
+        example = example_name(rule, request.now) or "<a name the rule accepts>"
+        yield Violation(rule.id, "branches.name", f"{branch!r} does not match the naming rule {rule.name}",
+                        f"rename it: git branch -m {q(branch)} {example}")
+
+
+def _judge_update(policy: Policy, rule: BranchRule, branch: str, request: RefUpdate) -> Iterator[Violation]:
+    yield from _push_and_name(policy, rule, branch, request, deleting=request.deleted)
+    if request.deleted:
+        if not rule.delete:
+            yield Violation(rule.id, "branches.delete", f"{branch!r} may not be deleted{_purpose(rule)}",
+                            "keep the branch: this rule does not allow deletion")
+        return
+    if not request.created and not request.fast_forward and not rule.force_push:
+        yield Violation(rule.id, "branches.force_push",
+                        f"non-fast-forward update of {branch!r}: force pushes are not allowed here",
+                        f"git pull --rebase origin {q(branch)}, then push without --force")
+    if not rule.direct_commits:
+        yield from _direct_commits(policy, rule, branch, request)
+
+
+def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefUpdate) -> Iterator[Violation]:
+    """Walk the new first-parent line: only merges from `merge_from` branches, or a
+    fast-forward to commits already on such a branch, may land."""
+    new: dict[str, Commit] = {c.sha: c for c in request.commits}
+    sources = dict(request.sources)
+    sources_text = ", ".join(rule.merge_from) if rule.merge_from is not None else "any branch"
+
+    def from_allowed(sha: str) -> bool:
+        source = sources.get(sha)
+        return source is not None and source != branch and (
+            rule.merge_from is None or any(glob_matches(g, source) for g in rule.merge_from))
+
+    direct: list[str] = []
+    evil: list[Commit] = []
+    bad: list[tuple[Commit, str]] = []
+    sha: str | None = request.new
+    while sha in new and not from_allowed(sha):  # what an allowed branch holds came from there
+        commit = new[sha]
+        if commit.is_merge:
+            if commit.paths:
+                evil.append(commit)
+            bad += [(commit, p) for p in commit.parents[1:] if p not in request.known and not from_allowed(p)]
+        else:
+            direct.append(commit.sha)
+        sha = commit.parents[0] if commit.parents else None
+    if direct:
+        yield Violation(rule.id, "branches.direct_commits",
+                        f"{len(direct)} direct commit(s) on {branch!r}{_purpose(rule)}: {short(direct)}",
+                        f"put them on a branch ({switch_hint(policy, request.actor, request.now)}), push it, "
+                        f"and merge it into {branch} from {sources_text}")
+    for commit in evil:
+        paths = ", ".join(commit.paths[:5]) + (" ..." if len(commit.paths) > 5 else "")
+        yield Violation(rule.id, "branches.direct_commits",
+                        f"merge {commit.sha[:10]} changes {paths} differently from every parent "
+                        "(a conflict resolution or an edit inside the merge)",
+                        f"resolve it on the source branch (merge {branch} into it there and push), "
+                        "then merge again without edits")
+    for commit, parent in bad:
+        source = sources.get(parent)
+        whence = f"from {source!r}" if source else "which is on no branch"
+        yield Violation(rule.id, "branches.merge_from",
+                        f"merge {commit.sha[:10]} brings {parent[:10]} {whence}; {branch!r} takes merges "
+                        f"only from {sources_text}",
+                        f"merge from {sources_text}, and push that branch first")
+
+
+def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: StagedChange) -> Iterator[Violation]:
+    yield from _push_and_name(policy, rule, branch, request)
+    if rule.direct_commits:
+        return
+    merging = request.merging
+    if merging is not None and merging != branch and (
+            rule.merge_from is None or any(glob_matches(g, merging) for g in rule.merge_from)):
+        return
+    if merging is not None:
+        sources = ", ".join(rule.merge_from or ())
+        yield Violation(rule.id, "branches.merge_from",
+                        f"{branch!r} takes merges only from {sources}, not from {merging!r}",
+                        "git merge --abort, and merge a branch the rule names")
+        return
+    yield Violation(rule.id, "branches.direct_commits",
+                    f"no direct commits on {branch!r}{_purpose(rule)}",
+                    f"take the staged work to a new branch: {switch_hint(policy, request.actor, request.now)} "
+                    "(staged changes come along), then commit there")
