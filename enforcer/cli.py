@@ -159,3 +159,83 @@ def _clone_actor(policy: Policy, explicit: str | None) -> str:
         raise EnforcerError(f"who is acting? looked at {', '.join(actors.CLONE_SOURCES)}: pass --actor NAME")
     return who
 
+
+
+CLIENT_HOOKS = ("pre-commit", "commit-msg", "pre-push", "post-checkout")
+LAYOUTS = {"plain": ("hooks", False), "gitlab": ("custom_hooks", True), "gitea": ("hooks", True)}
+
+
+def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[object, tuple[str, ...], bool]:
+    from pathlib import Path
+
+    from enforcer.git import Repo
+
+    if server is None:
+        if layout != "plain":
+            raise click.UsageError("--layout applies to --server installs only")
+        repo = Repo()
+        hooks_dir = Path(repo.run("rev-parse", "--git-path", "hooks").decode().strip())
+        return hooks_dir.absolute(), CLIENT_HOOKS, False
+    repo = Repo(server)
+    repo.git_dir()  # raises a clear error when it is no repository
+    folder, d_folders = LAYOUTS[layout]
+    return Path(server).absolute() / folder, (mode, "post-receive"), d_folders
+
+
+_server_opts = [
+    click.option("--server", metavar="REPO.git", help="Install server hooks in this bare repository."),
+    click.option("--layout", type=click.Choice(list(LAYOUTS)), default="plain", show_default=True,
+                 help="Server hook layout: plain hooks/, GitLab custom_hooks/*.d/, Gitea/Forgejo hooks/*.d/."),
+    click.option("--mode", type=click.Choice(["pre-receive", "update"]), default="pre-receive", show_default=True,
+                 help="Judge the whole push at once (pre-receive) or ref by ref (update)."),
+]
+
+
+def _with_server_opts(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(_server_opts):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@_with_server_opts
+def install(server: str | None, layout: str, mode: str) -> int:
+    """Install hooks: client hooks in this clone, or server hooks with --server.
+
+    Hooks already there keep running: each moves to NAME.legacy and runs first.
+    """
+    from enforcer.git import Repo
+    from enforcer.install import install as do_install
+
+    hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
+    for line in do_install(hooks_dir, hooks, d_folders):  # type: ignore[arg-type]
+        click.echo(line)
+    if server is not None:
+        Repo(server).run("config", "receive.advertisePushOptions", "true")
+        click.echo(f"{server}: receive.advertisePushOptions = true (for -o enforcer.break-glass=...)")
+    return 0
+
+
+@cli.command()
+@_with_server_opts
+def uninstall(server: str | None, layout: str, mode: str) -> int:
+    """Remove enforcer's hooks and put back the hooks that were there before."""
+    from enforcer.install import uninstall as do_uninstall
+
+    hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
+    if server is not None:
+        hooks = ("pre-receive", "update", "post-receive")
+    lines = do_uninstall(hooks_dir, hooks, d_folders)  # type: ignore[arg-type]
+    click.echo("\n".join(lines) if lines else "no enforcer hooks were installed")
+    return 0
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("name")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def hook(name: str, args: tuple[str, ...]) -> int:
+    """What installed hooks call (pre-commit, commit-msg, pre-push, post-checkout, pre-receive, update,
+    post-receive). Handled before click loads; listed here for --help."""
+    from enforcer.hookrun import main as hook_main
+
+    return hook_main([name, *args])

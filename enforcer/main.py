@@ -16,6 +16,10 @@ INTERNAL_ERROR = 4
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args[:1] == ["hook"]:  # the hot path: no click
+            from enforcer.hookrun import main as hook_main
+
+            return hook_main(args[1:])
         return _run(args)
     except EnforcerError as e:
         print(f"enforcer: error: {e}", file=sys.stderr)

@@ -1,0 +1,56 @@
+"""``enforcer hook NAME [--shim PATH] -- ARGS``: what the installed shims call.
+
+Kept free of click and every heavy import: a hook runs on every commit and
+push. The chained hook (``NAME.legacy`` beside the shim) runs first with the
+same arguments and stdin; if it refuses, so do we.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import sys
+from typing import Sequence
+
+HOOKS = {
+    "pre-receive": "enforcer.server_hooks.pre_receive",
+    "update": "enforcer.server_hooks.update",
+    "post-receive": "enforcer.server_hooks.post_receive",
+    "pre-commit": "enforcer.hooks.pre_commit",
+    "commit-msg": "enforcer.hooks.commit_msg",
+    "pre-push": "enforcer.hooks.pre_push",
+    "post-checkout": "enforcer.hooks.post_checkout",
+}
+# hooks that read stdin (the rest must not consume the terminal's)
+READS_STDIN = {"pre-receive", "post-receive", "pre-push"}
+
+
+def main(argv: Sequence[str]) -> int:
+    args = list(argv)
+    if not args or args[0] not in HOOKS:
+        print(f"enforcer hook: name one of {', '.join(HOOKS)}", file=sys.stderr)
+        return 2
+    name = args.pop(0)
+    shim = None
+    if args[:1] == ["--shim"] and len(args) >= 2:
+        shim = args[1]
+        args = args[2:]
+    if args[:1] == ["--"]:
+        args = args[1:]
+    stdin = sys.stdin.buffer.read() if name in READS_STDIN and not sys.stdin.isatty() else b""
+    if shim:
+        code = run_legacy(shim + ".legacy", args, stdin)
+        if code != 0:
+            print(f"enforcer: the chained hook {os.path.basename(shim)}.legacy refused (exit {code})",
+                  file=sys.stderr)
+            return code
+    module = importlib.import_module(HOOKS[name])
+    return int(module.main(args, stdin))
+
+
+def run_legacy(path: str, args: Sequence[str], stdin: bytes) -> int:
+    if not os.path.isfile(path):
+        return 0
+    if not os.access(path, os.X_OK):
+        return 0  # git itself ignores a hook that is not executable
+    return subprocess.run([path, *args], input=stdin).returncode

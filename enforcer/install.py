@@ -1,0 +1,87 @@
+"""Write and remove the hook shims, beside hooks already there.
+
+A shim is a few lines of sh that exec the installed interpreter (absolute
+path) with ``-m enforcer hook NAME``. A hook already in place moves to
+``NAME.legacy`` and is run first by enforcer, with the same arguments and
+stdin; ``uninstall`` puts it back. In ``NAME.d/`` folders (GitLab custom
+hooks, Gitea/Forgejo) the hosting server runs every file, so ours is one
+file there and nothing moves.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import sys
+from pathlib import Path
+from typing import Iterable
+
+from enforcer.errors import EnforcerError
+
+MARKER = "# enforcer-hook-shim v1: written by `enforcer install`; `enforcer uninstall` removes it"
+LEGACY = ".legacy"
+D_NAME = "enforcer"
+
+
+def shim_text(hook: str) -> str:
+    python = shlex.quote(sys.executable)
+    return (f"#!/bin/sh\n{MARKER}\n"
+            f"# A hook that was here before is kept as {hook}{LEGACY} and runs first.\n"
+            f'exec {python} -m enforcer hook {hook} --shim "$0" -- "$@"\n')
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return MARKER.encode() in f.read(4096)
+    except OSError:
+        return False
+
+
+def _write_executable(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.enforcer-tmp")
+    tmp.write_text(text)
+    tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRUSR)
+    os.replace(tmp, path)
+
+
+def install(hooks_dir: Path, hooks: Iterable[str], d_folders: bool = False) -> list[str]:
+    """Install shims for ``hooks``; returns one line per hook saying what was done."""
+    done: list[str] = []
+    for hook in hooks:
+        if d_folders:
+            target = hooks_dir / f"{hook}.d" / D_NAME
+            _write_executable(target, shim_text(hook))
+            done.append(f"{target}: installed")
+            continue
+        target = hooks_dir / hook
+        legacy = target.with_name(hook + LEGACY)
+        note = "installed"
+        if (target.exists() or target.is_symlink()) and not is_ours(target):
+            if legacy.exists() or legacy.is_symlink():
+                raise EnforcerError(f"{target} and {legacy} both exist and neither is enforcer's: "
+                                    f"move one of them away, then install again")
+            os.replace(target, legacy)
+            note = f"installed; the hook that was there runs first, kept as {legacy.name}"
+        elif is_ours(target):
+            note = "already installed (rewritten)"
+        _write_executable(target, shim_text(hook))
+        done.append(f"{target}: {note}")
+    return done
+
+
+def uninstall(hooks_dir: Path, hooks: Iterable[str], d_folders: bool = False) -> list[str]:
+    done: list[str] = []
+    for hook in hooks:
+        target = hooks_dir / f"{hook}.d" / D_NAME if d_folders else hooks_dir / hook
+        if not is_ours(target):
+            continue
+        target.unlink()
+        legacy = target.with_name(hook + LEGACY)
+        if not d_folders and (legacy.exists() or legacy.is_symlink()):
+            os.replace(legacy, target)
+            done.append(f"{target}: removed; the earlier hook is back in place")
+        else:
+            done.append(f"{target}: removed")
+    return done
