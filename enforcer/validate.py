@@ -138,6 +138,7 @@ def _index(node: yaml.Node, path: Path, doc: Located, seen: set[int]) -> None:
                 doc.problem(here, f"the key {key!r} is not a plain string (YAML reads it as "
                             f"{key_node.tag.rsplit(':', 1)[-1]})", f"quote it: '{key}'", key=True)
             elif key in names:
+                doc.keys[here] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 doc.problem(here, f"{key!r} appears twice in this mapping; YAML would keep only the last",
                             "merge the two into one", key=True)
             names.add(key)
