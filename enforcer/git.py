@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -101,19 +102,36 @@ class Repo:
                 exclude_all_refs: bool = False) -> list[Commit]:
         """The commits reachable from ``include`` and not from ``exclude``, with their paths.
 
-        One ``git log`` pass: a non-merge commit's paths are its diff against its
-        parent without rename detection (so a rename counts on both sides); a
-        merge's are those where it differs from every parent (``-c``).
+        A non-merge commit's paths are its diff against its parent without
+        rename detection (so a rename counts on both sides); a merge's are those
+        where it differs from every parent (``-c``). Merges and the rest are two
+        ``git log`` processes running side by side; the larger output is parsed
+        while git still writes it.
         """
         revs = [r for r in include if r != ZERO]
         if not revs:
             return []
-        stdin = "\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n"
-        args = ["log", "--stdin", "-c", "--raw", "--no-renames", "--no-abbrev", "-z", "--format=%H %P"]
-        if exclude_all_refs:
-            args += ["--not", "--all"]
-        out = self.run(*args, input=stdin.encode())
-        return parse_log(out)
+        stdin = ("\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n").encode()
+        base = ["git", "log", "--stdin", "--name-status", "--no-renames", "-z", "--format=%H %P"]
+        tail = ["--not", "--all"] if exclude_all_refs else []
+        merges = subprocess.Popen(base + ["--merges", "-c"] + tail, cwd=self.path, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        others = subprocess.Popen(base + ["--no-merges"] + tail, cwd=self.path, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        merge_out: list[bytes] = []
+        reader = threading.Thread(target=lambda: merge_out.extend(merges.communicate(stdin)))
+        reader.start()
+        with others:  # closes its pipes
+            assert others.stdin is not None and others.stdout is not None and others.stderr is not None
+            others.stdin.write(stdin)
+            others.stdin.close()
+            commits = parse_log(iter(lambda: others.stdout.read(1 << 16), b""))  # type: ignore[union-attr]
+            error = others.stderr.read()
+        reader.join()
+        for proc, err in ((others, error), (merges, merge_out[1] if len(merge_out) > 1 else b"")):
+            if proc.wait() != 0:
+                raise GitError(f"git log failed: {_decode(err).strip() or proc.returncode}")
+        return commits + parse_log(iter([merge_out[0]]))
 
     def sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> dict[str, str]:
         """commit -> a branch among ``tips`` (branch -> sha) that contains it, above ``exclude``."""
@@ -148,7 +166,9 @@ class Repo:
                 commits = self.commits([new], exclude_all_refs=True)
             else:
                 commits = self.commits([new], exclude)
-        fast_forward = old == ZERO or deleted or self.is_ancestor(old, new)
+        # a new commit whose parent is the old tip proves a fast-forward without another walk
+        fast_forward = old == ZERO or deleted or any(old in c.parents for c in commits) \
+            or self.is_ancestor(old, new)
         annotated = None
         if ref.startswith("refs/tags/") and not deleted:
             annotated = self.object_type(new) == "tag"
@@ -199,28 +219,37 @@ class Repo:
         return tips
 
 
-def parse_log(out: bytes) -> list[Commit]:
-    """Parse ``git log -c --raw -z --format='%H %P'``: a header, then (status, path) pairs."""
+def parse_log(chunks: Iterable[bytes]) -> list[Commit]:
+    """Parse ``git log --name-status -z --format='%H %P'`` as it arrives.
+
+    The stream is tokens split by NUL: a header ("sha parents", after a
+    newline), then (status, path) pairs. A path is only ever read right after
+    a status, so no file name, however hostile, is taken for a header.
+    """
     commits: list[Commit] = []
     sha = ""
     parents: tuple[str, ...] = ()
     paths: list[str] = []
-    tokens = out.split(b"\0")
-    i = 0
-    while i < len(tokens):
-        token = tokens[i].lstrip(b"\n")
-        i += 1
-        if not token:
-            continue
-        if token.startswith(b":"):
-            if i < len(tokens):
-                paths.append(_decode(tokens[i]))
-            i += 1
-            continue
-        if sha:
-            commits.append(Commit(sha, parents, tuple(paths)))
-        fields = token.decode("ascii").split()
-        sha, parents, paths = fields[0], tuple(fields[1:]), []
+    want_path = False
+    rest = b""
+    for chunk in chunks:
+        tokens = (rest + chunk).split(b"\0")
+        rest = tokens.pop()
+        for token in tokens:
+            if want_path:
+                paths.append(_decode(token))
+                want_path = False
+                continue
+            token = token.lstrip(b"\n")
+            if not token:
+                continue
+            if len(token) >= 40 and token[:40].isalnum():  # a header; statuses are a few letters
+                if sha:
+                    commits.append(Commit(sha, parents, tuple(paths)))
+                fields = token.decode("ascii").split()
+                sha, parents, paths = fields[0], tuple(fields[1:]), []
+            else:
+                want_path = True
     if sha:
         commits.append(Commit(sha, parents, tuple(paths)))
     return commits
