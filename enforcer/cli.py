@@ -239,3 +239,25 @@ def hook(name: str, args: tuple[str, ...]) -> int:
     from enforcer.hookrun import main as hook_main
 
     return hook_main([name, *args])
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMAT, default="text")
+@click.option("--limit", default=100, show_default=True, help="The newest N decisions.")
+def decisions(fmt: str, limit: int) -> int:
+    """List the recorded decisions of this (bare) repository, newest first."""
+    from enforcer.git import Repo
+    from enforcer.records import default_store
+
+    rows = default_store(Repo().git_dir()).list(limit)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["time"]))
+        note = f" ({row['note']})" if row["note"] else ""
+        click.echo(f"{when} {row['hook']} {row['actor'] or '-'} {row['ref']} {row['old'][:10]}..{row['new'][:10]} "
+                   f"{row['verdict']}{note}")
+        for v in row["violations"]:
+            click.echo(f"    {'overridden: ' if v['overridden'] else ''}{v['rule']} {v['check']}: {v['reason']}")
+    return 0

@@ -174,12 +174,16 @@ class Repo:
             annotated = self.object_type(new) == "tag"
         sources: dict[str, str] = {}
         known: set[str] = set()
-        if ref.startswith("refs/heads/") and not deleted and commits:
-            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, commits, branch_tips or {})
+        landing: list[Commit] = []
+        rule = policy.branch_rule(ref[len("refs/heads/"):]) if ref.startswith("refs/heads/") else None
+        if rule is not None and not rule.direct_commits and not deleted:
+            # what the branch gains, whether or not the server had it on another branch
+            landing = commits if exclude == [old] else self.commits([new], [old])
+            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, landing, branch_tips or {})
         change = None
         if any(POLICY_FILE in c.paths for c in commits):
             change = self.policy_change(new)
-        return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits),
+        return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits), landing=tuple(landing),
                          fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
                          known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
                          actor_vars=actor_vars)
@@ -187,7 +191,7 @@ class Repo:
     def _merge_facts(self, policy: Policy, branch: str, old: str, commits: list[Commit],
                      tips: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
         rule = policy.branch_rule(branch)
-        if rule is None or rule.direct_commits:
+        if rule is None or rule.direct_commits or not commits:
             return {}, set()
         allowed = {name: sha for name, sha in tips.items() if name != branch and (
             rule.merge_from is None or any(glob_matches(g, name) for g in rule.merge_from))}

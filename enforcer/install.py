@@ -27,7 +27,9 @@ def shim_text(hook: str) -> str:
     python = shlex.quote(sys.executable)
     return (f"#!/bin/sh\n{MARKER}\n"
             f"# A hook that was here before is kept as {hook}{LEGACY} and runs first.\n"
-            f'exec {python} -m enforcer hook {hook} --shim "$0" -- "$@"\n')
+            # -P: never import from the working directory (a repository's content, or
+            # the git dir's own enforcer/ folder, must not shadow the package)
+            f'exec {python} -P -m enforcer hook {hook} --shim "$0" -- "$@"\n')
 
 
 def is_ours(path: Path) -> bool:

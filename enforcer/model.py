@@ -54,7 +54,9 @@ class RefUpdate:
     ref: str
     old: str = ZERO
     new: str = ZERO
-    commits: tuple[Commit, ...] = ()  # new commits, any order
+    commits: tuple[Commit, ...] = ()  # new commits (on no ref the server has), any order
+    # commits the branch gains (old..new), for direct_commits; empty: same as commits
+    landing: tuple[Commit, ...] = ()
     fast_forward: bool = True
     annotated: bool | None = None  # tags only
     # commit -> a branch (on the server or in the same push) that contains it,

@@ -69,7 +69,7 @@ def _judge_update(policy: Policy, rule: BranchRule, branch: str, request: RefUpd
 def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefUpdate) -> Iterator[Violation]:
     """Walk the new first-parent line: only merges from `merge_from` branches, or a
     fast-forward to commits already on such a branch, may land."""
-    new: dict[str, Commit] = {c.sha: c for c in request.commits}
+    new: dict[str, Commit] = {c.sha: c for c in request.landing or request.commits}
     sources = dict(request.sources)
     sources_text = ", ".join(rule.merge_from) if rule.merge_from is not None else "any branch"
 

@@ -1,0 +1,176 @@
+"""What pre-receive and update share: find the policy, the pusher, judge, record, answer.
+
+The server is the authority, so it fails closed: no policy, no actor, no
+record, an internal error — each refuses the push and says why.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from enforcer import report
+from enforcer.actor import first_set
+from enforcer.engine import decide
+from enforcer.errors import EnforcerError, PolicyError
+from enforcer.git import POLICY_FILE, Repo
+from enforcer.model import ZERO, Decision, Violation
+from enforcer.policy import Policy, load_policy_bytes
+from enforcer.records import Record, default_store, record_for
+
+DEFAULT_ACTOR_FROM = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER", "ENFORCER_ACTOR")
+Update = tuple[str, str, str]  # (old, new, ref)
+
+
+def say(text: str) -> None:
+    """Lines the pusher sees; GitLab shows hook output only with its GL-HOOK-ERR: prefix."""
+    gitlab = any(os.environ.get(v) for v in ("GL_ID", "GL_USERNAME", "GL_PROTOCOL"))
+    for line in text.splitlines():
+        print(f"GL-HOOK-ERR: {line}" if gitlab else line, file=sys.stderr)
+
+
+def parse_updates(stdin: bytes) -> list[Update]:
+    updates = []
+    for line in stdin.decode("utf-8", "replace").splitlines():
+        old, new, ref = line.split(" ", 2)
+        updates.append((old, new, ref))
+    return updates
+
+
+def push_option(name: str) -> str | None:
+    for i in range(int(os.environ.get("GIT_PUSH_OPTION_COUNT", "0") or 0)):
+        key, _, value = os.environ.get(f"GIT_PUSH_OPTION_{i}", "").partition("=")
+        if key == name:
+            return value or None
+    return None
+
+
+def enforcer_dir(repo: Repo) -> Path:
+    return Path(repo.git_dir()) / "enforcer"
+
+
+def server_policy(repo: Repo) -> tuple[Policy | None, str]:
+    """The policy at the default branch before the push, else the last one that validated.
+
+    (None, "") means the default branch does not exist yet: only the bootstrap push is possible.
+    """
+    branch = repo.default_branch()
+    tip = repo.resolve(f"refs/heads/{branch}") if branch else None
+    if tip is None:
+        return None, ""
+    home = enforcer_dir(repo)
+    last_good = home / "last-good-policy.yaml"
+    raw = repo.read_file(tip, POLICY_FILE)
+    if raw is not None:
+        try:
+            policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", str(home / "cache"))
+            if not last_good.exists() or last_good.read_bytes() != raw:
+                home.mkdir(parents=True, exist_ok=True)
+                tmp = last_good.with_suffix(".tmp")
+                tmp.write_bytes(raw)
+                os.replace(tmp, last_good)
+            return policy, ""
+        except PolicyError as e:
+            problem = f"{POLICY_FILE} on {branch} is invalid ({e.problems[0].message})"
+    else:
+        problem = f"there is no {POLICY_FILE} on {branch}"
+    if last_good.exists():
+        policy = load_policy_bytes(last_good.read_bytes(), "last good policy", str(home / "cache"))
+        return policy, f"{problem}: judged by the last policy that validated"
+    raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
+                        f"fix: a server administrator restores a valid {POLICY_FILE} on {branch}")
+
+
+def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]:
+    branch = repo.default_branch() or "main"
+    target = f"refs/heads/{branch}"
+
+    def refuse(reason: str, fix: str) -> tuple[str | None, Decision]:
+        return None, Decision("deny", (Violation("bootstrap", "policy.bootstrap", reason, fix),))
+
+    if [ref for _, _, ref in updates] != [target] or updates[0][1] == ZERO:
+        return refuse(f"this repository has no {branch} yet: the first push must create {branch} alone",
+                      f"git push origin HEAD:{branch} with a valid {POLICY_FILE} committed")
+    raw = repo.read_file(updates[0][1], POLICY_FILE)
+    if raw is None:
+        return refuse(f"the first push must bring {POLICY_FILE}", f"commit a {POLICY_FILE} (see `enforcer init`)")
+    try:
+        policy = load_policy_bytes(raw, POLICY_FILE, "")
+    except PolicyError as e:
+        return refuse(f"the pushed {POLICY_FILE} is invalid: {e.problems[0]}", "run `enforcer validate` and fix it")
+    names = policy.actor_from or DEFAULT_ACTOR_FROM
+    actor = first_set(names)
+    if not policy.allows(policy.owners, actor):
+        return refuse(f"{actor or 'an unknown pusher'} is not in policy.owners of the pushed {POLICY_FILE} "
+                      f"(actor read from {', '.join(names)})", "the first push must come from a policy owner")
+    return actor, Decision("allow", note="bootstrap: the first policy")
+
+
+def judge(updates: list[Update], hook: str) -> int:
+    repo = Repo()
+    store = default_store(repo.git_dir())
+    policy, note = server_policy(repo)
+    if policy is None:
+        actor, decision = _bootstrap(repo, updates)
+        results = [(ref, decision) for _, _, ref in updates]
+        records = [record_for("bootstrap", actor, ref, old, new, decision) for old, new, ref in updates]
+    else:
+        names = policy.actor_from or DEFAULT_ACTOR_FROM
+        actor = first_set(names)
+        tips = repo.branch_tips()
+        tips.update({ref[len("refs/heads/"):]: new for _, new, ref in updates
+                     if ref.startswith("refs/heads/") and new != ZERO})
+        now = time.time()
+        reason = push_option("enforcer.break-glass")
+        results = []
+        for old, new, ref in updates:
+            request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),
+                                      now=now, break_glass=reason)
+            results.append((ref, decide(policy, request)))
+        records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
+    store.add(records)  # a decision without a trace is no decision: RecordError refuses the push
+    if note:
+        say(f"enforcer: note: {note}")
+    refused = any(not d.allowed for _, d in results)
+    shown = results if refused or any(d.overridden or d.note for _, d in results) else []
+    if shown:
+        say(report.text(shown))
+    if refused and len(results) > 1:
+        say("enforcer: the whole push is refused: every ref must pass")
+    return 1 if refused else 0
+
+
+def run(hook: str, updates: list[Update]) -> int:
+    """Judge, and fail closed on anything unexpected."""
+    try:
+        return judge(updates, hook)
+    except EnforcerError as e:
+        say(f"enforcer: push refused: {e}")
+        return 1
+    except Exception as e:  # a bug must not let a push through
+        say(f"enforcer: push refused: internal error ({type(e).__name__}: {e}); this is a bug, please report it")
+        return 4
+
+
+def landed(updates: list[Update]) -> int:
+    """post-receive: record what landed. Release tags go to the deploy runner once it exists."""
+    try:
+        repo = Repo()
+        actor = first_set(DEFAULT_ACTOR_FROM)
+        try:
+            policy, _ = server_policy(repo)
+            if policy is not None and policy.actor_from:
+                actor = first_set(policy.actor_from)
+        except EnforcerError:
+            pass
+        default_store(repo.git_dir()).add([Record("post-receive", actor, ref, old, new, "landed")
+                                           for old, new, ref in updates])
+        hand_to_deploy_runner(updates)
+    except Exception as e:  # the push has landed; say what could not be recorded
+        say(f"enforcer: warning: could not record what landed: {e}")
+    return 0
+
+
+def hand_to_deploy_runner(updates: list[Update]) -> None:
+    """Where pushed release tags will start deploys (the deploy runner is a later issue)."""

@@ -1,0 +1,244 @@
+"""Server hooks in a real bare repository, judged through real `git push`."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SOP, enforcer, git
+
+ZERO = "0" * 40
+
+
+class Server:
+    def __init__(self, tmp: Path, layout: str = "plain", mode: str = "pre-receive") -> None:
+        self.bare = tmp / "origin.git"
+        git(tmp, "init", "-q", "--bare", "-b", "main", str(self.bare))
+        proc = enforcer(tmp, "install", "--server", str(self.bare), "--layout", layout, "--mode", mode)
+        assert proc.returncode == 0, proc.stderr
+        self.clone = tmp / "clone"
+        git(tmp, "init", "-q", "-b", "main", str(self.clone))
+        git(self.clone, "remote", "add", "origin", str(self.bare))
+        shutil.copy(SOP, self.clone / "policy.yaml")
+        git(self.clone, "add", "policy.yaml")
+        git(self.clone, "commit", "-qm", "policy")
+
+    def push(self, actor: str | None, *refspecs: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "ENFORCER_ACTOR"}
+        if actor:
+            env["ENFORCER_ACTOR"] = actor
+        args = ["git", "push", "origin", *[f"--push-option={o}" for o in options], *refspecs]
+        proc = subprocess.run(args, cwd=self.clone, capture_output=True, text=True, env=env)
+        assert "Traceback" not in proc.stderr
+        return proc
+
+    def ref(self, name: str) -> str | None:
+        proc = subprocess.run(["git", "rev-parse", "-q", "--verify", name], cwd=self.bare, capture_output=True,
+                              text=True)
+        return proc.stdout.strip() or None
+
+    def commit(self, *paths: str, message: str = "change") -> str:
+        for p in paths:
+            (self.clone / p).parent.mkdir(parents=True, exist_ok=True)
+            (self.clone / p).write_text(message + p)
+            git(self.clone, "add", "--", p)
+        git(self.clone, "commit", "-qm", message, "--allow-empty")
+        return git(self.clone, "rev-parse", "HEAD")
+
+    def decisions(self) -> list[dict[str, object]]:
+        proc = enforcer(self.bare, "decisions", "--format", "json")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Server:
+    s = Server(tmp_path)
+    assert s.push("jgirmay", "main").returncode == 0
+    return s
+
+
+def test_bootstrap_only_by_a_policy_owner(tmp_path: Path) -> None:
+    s = Server(tmp_path)
+    refused = s.push("task_worker1", "main")
+    assert refused.returncode != 0 and s.ref("main") is None
+    assert "not in policy.owners" in refused.stderr
+    assert s.push("jgirmay", "main").returncode == 0 and s.ref("main")
+    kinds = [(d["hook"], d["verdict"]) for d in s.decisions()]
+    assert ("bootstrap", "allow") in kinds and ("bootstrap", "deny") in kinds
+
+
+def test_direct_commit_to_main_is_refused_with_rule_and_fix(server: Server) -> None:
+    before = server.ref("main")
+    server.commit("src/app.py")
+    proc = server.push("jgirmay", "main")
+    assert proc.returncode != 0 and server.ref("main") == before
+    assert "branches[0] branches.direct_commits" in proc.stderr and "git switch -c feature/<what>-" in proc.stderr
+    assert server.decisions()[0]["verdict"] == "deny"
+
+
+def test_feature_work_lands_and_cannot_be_fast_forwarded_onto_main(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/login-1124")
+    tip = server.commit("src/app.py")
+    assert server.push("task_worker1", "feature/login-1124").returncode == 0
+    assert server.ref("feature/login-1124") == tip
+    proc = server.push("jgirmay", "feature/login-1124:main")  # the commits are on the server already
+    assert proc.returncode != 0 and "branches.direct_commits" in proc.stderr
+
+
+def test_merge_through_dev_into_main(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/login-1124")
+    server.commit("src/app.py")
+    assert server.push("task_worker1", "feature/login-1124").returncode == 0
+    git(server.clone, "switch", "-qc", "dev", "main")
+    git(server.clone, "merge", "-q", "--no-ff", "--no-edit", "feature/login-1124")
+    assert server.push("task_worker1", "dev").returncode != 0  # workers may not push dev
+    assert server.push("audit_manager", "dev").returncode == 0
+    git(server.clone, "switch", "-q", "main")
+    git(server.clone, "merge", "-q", "--no-ff", "--no-edit", "dev")
+    assert server.push("jgirmay", "main").returncode == 0
+
+
+def test_one_bad_ref_refuses_the_whole_push(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/ok-1124")
+    server.commit("src/a.py")
+    git(server.clone, "branch", "wip")
+    proc = server.push("task_worker1", "feature/ok-1124", "wip")
+    assert proc.returncode != 0
+    assert server.ref("feature/ok-1124") is None and server.ref("wip") is None
+    assert "the whole push is refused" in proc.stderr
+
+
+def test_tags_on_the_server(server: Server) -> None:
+    git(server.clone, "tag", "-a", "-m", "r", "v1.0.0")
+    git(server.clone, "tag", "light")
+    assert server.push("task_worker1", "v1.0.0").returncode != 0
+    assert server.push("jgirmay", "light").returncode != 0
+    assert server.push("jgirmay", "v1.0.0").returncode == 0 and server.ref("refs/tags/v1.0.0")
+    assert server.push("jgirmay", ":refs/tags/v1.0.0").returncode != 0 and server.ref("refs/tags/v1.0.0")
+
+
+def test_force_push_and_delete_refused(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "fix/x")
+    server.commit("src/a.py")
+    assert server.push("task_worker1", "fix/x").returncode == 0
+    git(server.clone, "commit", "-q", "--amend", "-m", "rewritten")
+    assert server.push("task_worker1", "+fix/x").returncode != 0
+    assert server.push("jgirmay", ":main").returncode != 0 and server.ref("main")
+    assert server.push("task_worker1", ":fix/x").returncode == 0 and server.ref("fix/x") is None
+
+
+def test_ownership_on_the_server(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/arch-1124")
+    server.commit("architect/plan.md")
+    proc = server.push("task_worker2", "feature/arch-1124")
+    assert proc.returncode != 0 and "ownership[0] ownership.owner" in proc.stderr
+    assert server.push("arch_worker1", "feature/arch-1124").returncode == 0
+
+
+def test_policy_is_the_default_branchs_before_the_push(server: Server) -> None:
+    text = (server.clone / "policy.yaml").read_text()
+    (server.clone / "policy.yaml").write_text(text.replace("push: [workers]\n    delete: true",
+                                                           "push: [workers, reviewers]\n    delete: true"))
+    git(server.clone, "switch", "-qc", "agent/loosen")
+    git(server.clone, "commit", "-qam", "let reviewers push agent/")
+    proc = server.push("audit_manager", "agent/loosen")
+    assert proc.returncode != 0  # judged by main's policy: reviewers may not push agent/, nor change policy
+    assert "branches.push" in proc.stderr and "policy.owners" in proc.stderr
+
+
+def test_invalid_policy_change_refused_and_last_good_policy_used(server: Server, tmp_path: Path) -> None:
+    git(server.clone, "switch", "-qc", "hotfix/p")
+    (server.clone / "policy.yaml").write_text((server.clone / "policy.yaml").read_text() + "\nbogus: 1\n")
+    git(server.clone, "commit", "-qam", "break it")
+    proc = server.push("jgirmay", "hotfix/p")
+    assert proc.returncode != 0 and "policy.invalid" in proc.stderr
+    # break the file on main behind enforcer's back: the last good policy still judges
+    shutil.move(str(server.bare / "hooks" / "pre-receive"), str(tmp_path / "saved"))
+    assert server.push("jgirmay", "hotfix/p:main").returncode == 0
+    shutil.move(str(tmp_path / "saved"), str(server.bare / "hooks" / "pre-receive"))
+    git(server.clone, "switch", "-qc", "feature/after-1124", "main")
+    server.commit("src/x.py")
+    proc = server.push("task_worker1", "feature/after-1124")
+    assert proc.returncode == 0 and "judged by the last policy that validated" in proc.stderr
+
+
+def test_no_actor_is_refused_naming_the_variables(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/a-1124")
+    proc = server.push(None, "feature/a-1124")
+    assert proc.returncode != 0 and "GL_USERNAME, GITEA_PUSHER_NAME, GL_USER, REMOTE_USER, ENFORCER_ACTOR" in proc.stderr
+
+
+def test_break_glass(server: Server) -> None:
+    server.commit("src/urgent.py")
+    assert server.push("task_worker1", "main", options=("enforcer.break-glass=outage",)).returncode != 0
+    proc = server.push("jgirmay", "main", options=("enforcer.break-glass=prod is down",))
+    assert proc.returncode == 0 and "break-glass by jgirmay: prod is down" in proc.stderr
+    record = next(d for d in server.decisions() if d["hook"] == "pre-receive")
+    assert record["note"] == "break-glass by jgirmay: prod is down"
+    assert [v["check"] for v in record["violations"]] == ["branches.direct_commits"]
+
+
+def test_record_failure_refuses(server: Server) -> None:
+    db = server.bare / "enforcer" / "records.sqlite3"
+    db.unlink()
+    db.mkdir()
+    git(server.clone, "switch", "-qc", "feature/r-1124")
+    proc = server.push("task_worker1", "feature/r-1124")
+    assert proc.returncode != 0 and "records store" in proc.stderr and server.ref("feature/r-1124") is None
+
+
+def test_update_mode(tmp_path: Path) -> None:
+    s = Server(tmp_path, mode="update")
+    assert s.push("jgirmay", "main").returncode == 0
+    s.commit("src/a.py")
+    assert s.push("jgirmay", "main").returncode != 0
+    assert s.decisions()[0]["hook"] == "update"
+
+
+def test_chained_hook_runs_first_and_comes_back(tmp_path: Path) -> None:
+    bare = tmp_path / "o.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    legacy = bare / "hooks" / "pre-receive"
+    legacy.parent.mkdir(exist_ok=True)
+    legacy.write_text("#!/bin/sh\necho legacy saw: $(cat) >&2\nexit 0\n")
+    legacy.chmod(0o755)
+    assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
+    assert (bare / "hooks" / "pre-receive.legacy").exists()
+    s = Server.__new__(Server)
+    s.bare, s.clone = bare, tmp_path / "c"
+    git(tmp_path, "clone", "-q", str(bare), str(s.clone))
+    shutil.copy(SOP, s.clone / "policy.yaml")
+    git(s.clone, "add", "policy.yaml")
+    git(s.clone, "commit", "-qm", "p")
+    proc = s.push("jgirmay", "HEAD:main")
+    assert proc.returncode == 0 and "legacy saw:" in proc.stderr
+    assert enforcer(tmp_path, "uninstall", "--server", str(bare)).returncode == 0
+    assert "legacy saw" in legacy.read_text() and not (bare / "hooks" / "pre-receive.legacy").exists()
+
+
+@pytest.mark.parametrize("layout, folder, variable, prefix", [
+    ("gitlab", "custom_hooks", "GL_USERNAME", "GL-HOOK-ERR: "), ("gitea", "hooks", "GITEA_PUSHER_NAME", "")])
+def test_hosting_layouts(tmp_path: Path, layout: str, folder: str, variable: str, prefix: str) -> None:
+    """GitLab and Gitea run every file in pre-receive.d with the ref lines on stdin; so do we."""
+    s = Server(tmp_path, layout=layout)
+    hook = s.bare / folder / "pre-receive.d" / "enforcer"
+    assert hook.exists()
+    # bring the objects in without hooks, as the hosting server's receive would
+    git(s.clone, "push", "-q", "--no-verify", str(s.bare), "main:refs/incoming/main")
+    new = git(s.clone, "rev-parse", "HEAD")
+
+    def run(actor: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "ENFORCER_ACTOR"}
+        env[variable] = actor
+        return subprocess.run([str(hook)], cwd=s.bare, input=f"{ZERO} {new} refs/heads/main\n", text=True,
+                              capture_output=True, env={**env, "GIT_DIR": str(s.bare)})
+
+    refused = run("task_worker1")
+    assert refused.returncode != 0
+    assert all(line.startswith(prefix) for line in refused.stderr.splitlines())
+    assert run("jgirmay").returncode == 0
