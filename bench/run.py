@@ -164,18 +164,14 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
-def main() -> None:
-    WORK.mkdir(exist_ok=True)
-    rows = bench_check() + bench_ownership() + bench_load()
+def write_section(title: str, intro: str, rows: list[tuple[str, str, str, str, str]]) -> None:
+    """Replace (or add) one section of bench/RESULTS.md, leaving the others as they are."""
     table = ["| measurement | enforcer | floor | ratio | target met |", "|---|---|---|---|---|"]
     table += [f"| {' | '.join(row)} |" for row in rows]
-    section = ("## Issue 2 — policy core\n\n"
-               f"Measured by `python3 bench/run.py` on {machine()}. Wall times are medians of "
-               f"{RUNS} interleaved runs. Targets: check ≤ 1.5x the floor; 10k x 100k ≤ 1 s; "
-               "cache-hit load ≤ 10 ms.\n\n" + "\n".join(table) + "\n")
+    section = f"## {title}\n\n{intro}\n\n" + "\n".join(table) + "\n"
     results = HERE / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n\n"
-    start = text.find("## Issue 2")
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    start = text.find(f"## {title}")
     if start >= 0:
         end = text.find("\n## ", start + 1)
         text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
@@ -183,6 +179,14 @@ def main() -> None:
         text = text.rstrip("\n") + "\n\n" + section
     results.write_text(text)
     print(section)
+
+
+def main() -> None:
+    WORK.mkdir(exist_ok=True)
+    rows = bench_check() + bench_ownership() + bench_load()
+    write_section("Issue 2 — policy core",
+                  f"Measured by `python3 bench/run.py` on {machine()}. Wall times are medians of {RUNS} interleaved "
+                  "runs. Targets: check ≤ 1.5x the floor; 10k x 100k ≤ 1 s; cache-hit load ≤ 10 ms.", rows)
 
 
 if __name__ == "__main__":
