@@ -242,3 +242,9 @@ def test_hosting_layouts(tmp_path: Path, layout: str, folder: str, variable: str
     assert refused.returncode != 0
     assert all(line.startswith(prefix) for line in refused.stderr.splitlines())
     assert run("jgirmay").returncode == 0
+
+
+@pytest.mark.parametrize("ref", ["refs/enforcer/claims/src", "refs/notes/commits", "refs/pull/1/head"])
+def test_other_namespaces_are_refused(server: Server, ref: str) -> None:
+    proc = server.push("jgirmay", f"main:{ref}")
+    assert proc.returncode != 0 and server.ref(ref) is None and "refs.namespace" in proc.stderr
