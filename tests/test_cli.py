@@ -92,3 +92,9 @@ def test_wheel_ships_every_module(tmp_path: Path) -> None:
     assert {"enforcer/policies/schema.json", "enforcer/policies/examples/sop.yaml"} <= names
     assert not any(n.startswith(("hooks/", "policies/", "server_hooks/")) for n in names)
     assert "Architect SOP" in (ROOT / "policies/examples/sop.yaml").read_text()
+
+
+def test_client_install_says_it_is_not_there_yet(repo: Repo) -> None:
+    proc = enforcer(repo.path, "install")
+    assert proc.returncode == 2 and "client hooks are not available yet" in proc.stderr
+    assert not (repo.path / ".git" / "hooks" / "pre-commit").exists()
