@@ -178,7 +178,8 @@ class Repo:
         rule = policy.branch_rule(ref[len("refs/heads/"):]) if ref.startswith("refs/heads/") else None
         if rule is not None and not rule.direct_commits and not deleted:
             # what the branch gains, whether or not the server had it on another branch
-            landing = commits if exclude == [old] else self.commits([new], [old])
+            # (a new branch gains only what is new to the server: the rest is on its branches)
+            landing = commits if exclude == [old] or old == ZERO else self.commits([new], [old])
             sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, landing, branch_tips or {})
         change = None
         if any(POLICY_FILE in c.paths for c in commits):

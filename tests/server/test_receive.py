@@ -248,3 +248,11 @@ def test_hosting_layouts(tmp_path: Path, layout: str, folder: str, variable: str
 def test_other_namespaces_are_refused(server: Server, ref: str) -> None:
     proc = server.push("jgirmay", f"main:{ref}")
     assert proc.returncode != 0 and server.ref(ref) is None and "refs.namespace" in proc.stderr
+
+
+def test_creating_a_protected_branch_from_reviewed_work(server: Server) -> None:
+    """qa starts at a commit main already has: nothing lands directly."""
+    assert server.push("deploy-bot", "main:qa").returncode == 0 and server.ref("qa") == server.ref("main")
+    server.commit("src/direct.py")
+    proc = server.push("deploy-bot", "HEAD:refs/heads/prod")
+    assert proc.returncode != 0 and "branches.direct_commits" in proc.stderr
