@@ -26,7 +26,10 @@ def build(repo: Path, commits: int = 10_000, seed: int = 7) -> None:
         data = text.encode()
         out.append(b"data %d\n%s\n" % (len(data), data))
 
-    def commit(ref: str, parents: list[str], changes: list[str], renames: list[tuple[str, str]]) -> str:
+    content: dict[str, str] = {}  # path -> its text on the feature branch being built
+
+    def commit(ref: str, parents: list[str], changes: list[str], renames: list[tuple[str, str]],
+               take: dict[str, str] | None = None) -> str:
         nonlocal mark, when
         mark += 1
         when += 60
@@ -42,7 +45,9 @@ def build(repo: Path, commits: int = 10_000, seed: int = 7) -> None:
             out.append(f'R "{old}" "{new}"\n'.encode())
         for path in changes:
             out.append(f'M 100644 inline "{path}"\n'.encode())
-            blob_inline(f"{path} at {mark}")
+            text = take[path] if take is not None else f"{path} at {mark}"
+            content[path] = text
+            blob_inline(text)
         out.append(b"\n")
         return f":{mark}"
 
@@ -54,6 +59,8 @@ def build(repo: Path, commits: int = 10_000, seed: int = 7) -> None:
         branch = f"refs/heads/feature/f{cycle}"
         tip = main
         changed: list[str] = []
+        content.clear()
+        moved: list[tuple[str, str]] = []
         for _ in range(3):
             renames = []
             if rng.random() < 0.1:
@@ -62,11 +69,13 @@ def build(repo: Path, commits: int = 10_000, seed: int = 7) -> None:
                 files.remove(old)
                 files.append(new)
                 renames.append((old, new))
-            paths = rng.sample(files, rng.randint(1, 4))
-            changed += paths + [n for _, n in renames]
-            tip = commit(branch, [tip], paths, renames)
-        # the merge's tree: main's, plus what the feature changed (no conflict, no evil merge)
-        main = commit("refs/heads/main", [main, tip], [p for p in changed if p in files], [])
+            paths = rng.sample(files, rng.randint(1, 4)) + [n for _, n in renames]
+            changed += paths
+            moved += renames
+            tip = commit(branch, [tip], list(dict.fromkeys(paths)), renames)
+        # the merge's tree: main's, plus the feature's version of what it changed (no evil merge)
+        merged = [p for p in dict.fromkeys(changed) if p in files]
+        main = commit("refs/heads/main", [main, tip], merged, moved, take={p: content[p] for p in merged})
         made += 5
     subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=b"".join(out), check=True)
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=repo, check=True)
