@@ -4,6 +4,8 @@ set -euo pipefail
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/sbin/fcgiwrap ] || missing+=(fcgiwrap)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${missing[*]} (run this script as root, or install them)" >&2
