@@ -6,6 +6,7 @@ missing=()
 command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/sbin/fcgiwrap ] || missing+=(fcgiwrap)
+[ -x /usr/bin/gitolite ] || missing+=(gitolite3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${missing[*]} (run this script as root, or install them)" >&2

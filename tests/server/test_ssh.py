@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -32,8 +32,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def env_key_line(actor: str, public_key: str) -> str:
+    return f'environment="ENFORCER_ACTOR={actor}" {public_key}'
+
+
 class SshServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key_line: Callable[[str, str], str] = env_key_line) -> None:
         self.root = root
         self.port = _free_port()
         self.keys = {}
@@ -42,7 +46,7 @@ class SshServer:
             key = root / f"key-{actor}"
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
             self.keys[actor] = key
-            lines.append(f'environment="ENFORCER_ACTOR={actor}" {(root / f"key-{actor}.pub").read_text().strip()}')
+            lines.append(key_line(actor, (root / f"key-{actor}.pub").read_text().strip()))
         (root / "authorized_keys").write_text("\n".join(lines) + "\n")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "host")], check=True)
         (root / "sshd_config").write_text(
