@@ -85,9 +85,10 @@ def server_policy(repo: Repo) -> tuple[Policy | None, str]:
 def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]:
     branch = repo.default_branch() or "main"
     target = f"refs/heads/{branch}"
+    actor = first_set(DEFAULT_ACTOR_FROM)  # recorded even when refused; the pushed policy may name others
 
     def refuse(reason: str, fix: str) -> tuple[str | None, Decision]:
-        return None, Decision("deny", (Violation("bootstrap", "policy.bootstrap", reason, fix),))
+        return actor, Decision("deny", (Violation("bootstrap", "policy.bootstrap", reason, fix),))
 
     if [ref for _, _, ref in updates] != [target] or updates[0][1] == ZERO:
         return refuse(f"this repository has no {branch} yet: the first push must create {branch} alone",

@@ -68,8 +68,8 @@ def test_bootstrap_only_by_a_policy_owner(tmp_path: Path) -> None:
     assert refused.returncode != 0 and s.ref("main") is None
     assert "not in policy.owners" in refused.stderr
     assert s.push("jgirmay", "main").returncode == 0 and s.ref("main")
-    kinds = [(d["hook"], d["verdict"]) for d in s.decisions()]
-    assert ("bootstrap", "allow") in kinds and ("bootstrap", "deny") in kinds
+    kinds = [(d["hook"], d["actor"], d["verdict"]) for d in s.decisions()]
+    assert ("bootstrap", "jgirmay", "allow") in kinds and ("bootstrap", "task_worker1", "deny") in kinds
 
 
 def test_direct_commit_to_main_is_refused_with_rule_and_fix(server: Server) -> None:
