@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import click
 
@@ -134,11 +135,12 @@ def explain(actor: str | None, branch_name: str | None, tag_name: str | None, pa
     who = _clone_actor(policy, actor)
     asked = [(explainer.branch, branch_name), (explainer.tag, tag_name), (explainer.path, path_name),
              (explainer.environment, env_name)]
-    asked = [(fn, name) for fn, name in asked if name is not None]
-    if not asked:
+    if all(name is None for _, name in asked):
         raise click.UsageError("name one of --branch, --tag, --path or --env")
     allowed = True
     for fn, name in asked:
+        if name is None:
+            continue
         ok, lines = fn(policy, who, name)
         allowed = allowed and ok
         click.echo("\n".join(lines))
@@ -165,9 +167,7 @@ CLIENT_HOOKS = ("pre-commit", "commit-msg", "pre-push", "post-checkout")
 LAYOUTS = {"plain": ("hooks", False), "gitlab": ("custom_hooks", True), "gitea": ("hooks", True)}
 
 
-def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[object, tuple[str, ...], bool]:
-    from pathlib import Path
-
+def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[Path, tuple[str, ...], bool]:
     from enforcer.git import Repo
 
     if server is None:
@@ -211,7 +211,7 @@ def install(server: str | None, layout: str, mode: str) -> int:
         raise EnforcerError("client hooks are not available yet; judge your work with `enforcer check` "
                             "meanwhile (server hooks: enforcer install --server REPO.git)")
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
-    for line in do_install(hooks_dir, hooks, d_folders):  # type: ignore[arg-type]
+    for line in do_install(hooks_dir, hooks, d_folders):
         click.echo(line)
     if server is not None:
         Repo(server).run("config", "receive.advertisePushOptions", "true")
@@ -228,7 +228,7 @@ def uninstall(server: str | None, layout: str, mode: str) -> int:
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
     if server is not None:
         hooks = ("pre-receive", "update", "post-receive")
-    lines = do_uninstall(hooks_dir, hooks, d_folders)  # type: ignore[arg-type]
+    lines = do_uninstall(hooks_dir, hooks, d_folders)
     click.echo("\n".join(lines) if lines else "no enforcer hooks were installed")
     return 0
 

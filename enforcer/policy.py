@@ -259,7 +259,7 @@ def _cache_file(cache_dir: str | None, key: str) -> str | None:
     return os.path.join(cache_dir or default_cache_dir(), f"policy-{key}.marshal")
 
 
-def _write_cache(cache_file: str, value: object) -> None:
+def _write_cache(cache_file: str, value: Any) -> None:
     """Best effort: a cache that cannot be written only costs time."""
     try:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)

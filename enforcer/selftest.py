@@ -21,6 +21,7 @@ def request_for(test: Mapping[str, Any]) -> RefUpdate:
     ref = f"refs/heads/{test['push']}"
     if test.get("delete"):
         return RefUpdate(actor=actor, ref=ref, old=OLD, new=ZERO)
+    commits: tuple[Commit, ...]
     if "merge" in test:
         commits = (Commit(NEW, (OLD, SIDE), ()), Commit(SIDE, (OLD,), paths))
         sources: tuple[tuple[str, str], ...] = ((SIDE, test["merge"]),)

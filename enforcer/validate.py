@@ -97,7 +97,7 @@ def _parse(raw: bytes, doc: Located) -> Any:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = " ".join(x for x in (e.context, e.problem) if x)
+        what = " ".join(str(x) for x in (e.context, e.problem) if x)
         doc.problems.append(Problem(doc.name, line, column, "", f"invalid YAML: {what}",
                                     "fix the syntax at this line (indentation, quotes, a missing ':')"))
     except yaml.YAMLError as e:
@@ -193,7 +193,7 @@ def _article(types: Any) -> str:
     names = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "a whole number",
              "boolean": "true or false", "number": "a number", "null": "null"}
     if isinstance(types, list):
-        return " or ".join(names.get(t, t) for t in types)
+        return " or ".join(str(names.get(t, t)) for t in types)
     return names.get(types, types)
 
 

@@ -27,8 +27,9 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
         yield Violation("branches", "branches.no_rule", f"no rule in `branches` matches {branch!r}",
                         switch_hint(policy, request.actor, request.now))
         return
-    judge = _judge_update if isinstance(request, RefUpdate) else _judge_staged
-    for violation in judge(policy, rule, branch, request):  # type: ignore[operator]
+    found = (_judge_update(policy, rule, branch, request) if isinstance(request, RefUpdate)
+             else _judge_staged(policy, rule, branch, request))
+    for violation in found:
         yield dataclasses.replace(violation, evaluate_only=rule.evaluate)
 
 
