@@ -5,7 +5,7 @@ the core never does.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Union
 
 ZERO = "0" * 40

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 from enforcer import __version__
 from enforcer.errors import EnforcerError, PolicyError, Problem
 from enforcer.pathmatch import PathIndex, Spec
-from enforcer.regex import compile_glob, compile_regex
+from enforcer.regex import compile_glob
 
 MAX_POLICY_BYTES = 1 << 20
 CACHE_FORMAT = f"{__version__}-1"

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import getpass
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.conftest import SOP, enforcer, git
+from tests.conftest import enforcer, git
+from tests.server.scenario import assert_enforced, make_clone
 from tests.server.test_ssh import SshServer, _require
 
 GITOLITE, SHELL = "/usr/bin/gitolite", "/usr/share/gitolite3/gitolite-shell"
@@ -47,27 +47,11 @@ def test_gl_user_decides_who_pushes(gitolite: tuple[SshServer, Path], tmp_path: 
     server, bare = gitolite
     assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
     assert (bare / "hooks" / "update").exists()  # gitolite's own hook is untouched
-    clone = tmp_path / "clone"
-    git(tmp_path, "init", "-q", "-b", "main", str(clone))
-    shutil.copy(SOP, clone / "policy.yaml")
-    git(clone, "add", "policy.yaml")
-    git(clone, "commit", "-qm", "policy")
+    clone = make_clone(tmp_path)
     url = f"ssh://{getpass.getuser()}@127.0.0.1:{server.port}/project"
 
     def push(actor: str, *refspecs: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "push", url, *refspecs], cwd=clone, capture_output=True, text=True,
                               env={**server.env(actor), "ENFORCER_ACTOR": "jgirmay"})
 
-    assert push("task_worker1", "main").returncode != 0
-    ok = push("jgirmay", "main")
-    assert ok.returncode == 0, ok.stderr
-    (clone / "a.py").write_text("x")
-    git(clone, "add", "a.py")
-    git(clone, "commit", "-qm", "direct")
-    refused = push("jgirmay", "main")
-    assert refused.returncode != 0 and "branches[0] branches.direct_commits" in refused.stderr
-    git(clone, "switch", "-qc", "feature/login-1124")
-    assert push("task_worker1", "feature/login-1124").returncode == 0
-    assert git(bare, "rev-parse", "main") != git(clone, "rev-parse", "main")
-    decisions = enforcer(bare, "decisions", "--format", "json").stdout
-    assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions
+    assert_enforced(push, clone, bare)

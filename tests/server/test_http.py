@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -11,7 +10,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import SOP, enforcer, git
+from tests.conftest import enforcer, git
+from tests.server.scenario import assert_enforced, make_clone
 from tests.server.test_ssh import _free_port, _require
 
 NGINX, FCGIWRAP, BACKEND = "/usr/sbin/nginx", "/usr/sbin/fcgiwrap", "/usr/lib/git-core/git-http-backend"
@@ -92,28 +92,11 @@ def test_remote_user_decides_who_pushes(http: HttpServer, tmp_path: Path) -> Non
     bare = http.repos / "project.git"
     git(http.repos, "init", "-q", "--bare", "-b", "main", str(bare))
     assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
-    clone = tmp_path / "clone"
-    git(tmp_path, "init", "-q", "-b", "main", str(clone))
-    shutil.copy(SOP, clone / "policy.yaml")
-    git(clone, "add", "policy.yaml")
-    git(clone, "commit", "-qm", "policy")
+    clone = make_clone(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "ENFORCER_ACTOR"}
 
     def push(user: str, *refspecs: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "push", http.url(user, "project.git"), *refspecs], cwd=clone,
                               capture_output=True, text=True, env=env)
 
-    assert push("task_worker1", "main").returncode != 0
-    ok = push("jgirmay", "main")
-    assert ok.returncode == 0, ok.stderr
-    (clone / "a.py").write_text("x")
-    git(clone, "add", "a.py")
-    git(clone, "commit", "-qm", "direct")
-    refused = push("jgirmay", "main")
-    assert refused.returncode != 0 and "branches[0] branches.direct_commits" in refused.stderr
-    git(clone, "switch", "-qc", "feature/login-1124")
-    assert push("task_worker1", "feature/login-1124").returncode == 0
-    assert git(bare, "rev-parse", "feature/login-1124") == git(clone, "rev-parse", "HEAD")
-    assert git(bare, "rev-parse", "main") != git(clone, "rev-parse", "main")
-    decisions = enforcer(bare, "decisions", "--format", "json").stdout
-    assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions
+    assert_enforced(push, clone, bare)

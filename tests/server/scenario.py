@@ -1,0 +1,40 @@
+"""The walk every real-server test makes: bootstrap, a refused direct commit, a worker's branch."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+from tests.conftest import SOP, enforcer, git
+
+Push = Callable[..., subprocess.CompletedProcess[str]]  # push(actor, *refspecs)
+
+
+def make_clone(tmp_path: Path) -> Path:
+    clone = tmp_path / "clone"
+    git(tmp_path, "init", "-q", "-b", "main", str(clone))
+    shutil.copy(SOP, clone / "policy.yaml")
+    git(clone, "add", "policy.yaml")
+    git(clone, "commit", "-qm", "policy")
+    return clone
+
+
+def assert_enforced(push: Push, clone: Path, bare: Path) -> None:
+    """The actor comes from the server: the same pushes give different verdicts per identity."""
+    assert push("task_worker1", "main").returncode != 0  # bootstrap is for policy owners
+    ok = push("jgirmay", "main")
+    assert ok.returncode == 0, ok.stderr
+    (clone / "a.py").write_text("x")
+    git(clone, "add", "a.py")
+    git(clone, "commit", "-qm", "direct")
+    refused = push("jgirmay", "main")
+    assert refused.returncode != 0 and "branches[0] branches.direct_commits" in refused.stderr
+    git(clone, "switch", "-qc", "feature/login-1124")
+    assert push("task_worker1", "feature/login-1124").returncode == 0
+    assert git(bare, "rev-parse", "feature/login-1124") == git(clone, "rev-parse", "HEAD")
+    assert git(bare, "rev-parse", "main") != git(clone, "rev-parse", "main")  # the direct commit never landed
+    git(clone, "tag", "-a", "-m", "r", "v1.0.0")
+    assert push("task_worker1", "v1.0.0").returncode != 0
+    decisions = enforcer(bare, "decisions", "--format", "json").stdout
+    assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions
