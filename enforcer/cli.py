@@ -110,7 +110,8 @@ def check(base: str, head: str, branch: str | None, actor: str | None, policy_fi
         policy = load_policy_bytes(raw, f"{POLICY_FILE}@{base_sha[:10]}")
     who, looked = actors.ci_actor(policy, actor)
     request = repo.ref_update(policy, who, f"refs/heads/{branch}", base_sha, head_sha, exclude=[base_sha],
-                              branch_tips=repo.branch_tips(remote_too=True), actor_vars=looked, now=time.time())
+                              branch_tips=lambda: repo.branch_tips(remote_too=True),
+                              actor_vars=looked, now=time.time())
     results = [(f"{base_sha[:10]}..{head_sha[:10]} -> {branch}", decide(policy, request))]
     click.echo(report.RENDERERS[fmt](results))
     return report.exit_code(results)

@@ -1,15 +1,14 @@
 """The one error type users see, and the policy error that names its place."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class EnforcerError(Exception):
     """An error the user can act on: printed as one message, exit 2, no traceback."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a policy file, located and with its fix."""
 
     file: str

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from enforcer.errors import EnforcerError
 from enforcer.model import ZERO, Commit, PolicyChange, RefUpdate
@@ -30,11 +29,11 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-@dataclass
 class Repo:
     """A repository, found as git finds it from ``path``."""
 
-    path: str = "."
+    def __init__(self, path: str = ".") -> None:
+        self.path = path
 
     def run(self, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
         try:
@@ -112,7 +111,7 @@ class Repo:
         if not revs:
             return []
         stdin = ("\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n").encode()
-        base = ["git", "log", "--stdin", "--name-status", "--no-renames", "-z", "--format=%H %P"]
+        base = ["git", "log", "--stdin", "--name-only", "--no-renames", "-z", "--format=%x00%H %P"]
         tail = ["--not", "--all"] if exclude_all_refs else []
         merges = subprocess.Popen(base + ["--merges", "-c"] + tail, cwd=self.path, stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -131,7 +130,7 @@ class Repo:
         for proc, err in ((others, error), (merges, merge_out[1] if len(merge_out) > 1 else b"")):
             if proc.wait() != 0:
                 raise GitError(f"git log failed: {_decode(err).strip() or proc.returncode}")
-        return commits + parse_log(iter([merge_out[0]]))
+        return commits + parse_log(iter([merge_out[0]]), combined=True)
 
     def sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> dict[str, str]:
         """commit -> a branch among ``tips`` (branch -> sha) that contains it, above ``exclude``."""
@@ -149,15 +148,16 @@ class Repo:
         return found
 
     def ref_update(self, policy: Policy, actor: str | None, ref: str, old: str, new: str, *,
-                   exclude: Sequence[str] | None = None, branch_tips: Mapping[str, str] | None = None,
+                   exclude: Sequence[str] | None = None,
+                   branch_tips: Callable[[], Mapping[str, str]] = dict,
                    actor_vars: tuple[str, ...] = (), now: float = 0.0,
                    break_glass: str | None = None) -> RefUpdate:
         """Everything the core needs about one ref update.
 
         ``exclude`` limits the new commits (``enforcer check``: the base); None
         means "reachable from no existing ref" (a server, before its refs move).
-        ``branch_tips`` are the branches a merge may come from (name -> sha):
-        the server's, plus those pushed along.
+        ``branch_tips`` gives the branches a merge may come from (name -> sha):
+        the server's, plus those pushed along; asked only where a rule needs them.
         """
         deleted = new == ZERO
         commits: list[Commit] = []
@@ -180,7 +180,7 @@ class Repo:
             # what the branch gains, whether or not the server had it on another branch
             # (a new branch gains only what is new to the server: the rest is on its branches)
             landing = commits if exclude == [old] or old == ZERO else self.commits([new], [old])
-            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, landing, branch_tips or {})
+            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, landing, branch_tips())
         change = None
         if any(POLICY_FILE in c.paths for c in commits):
             change = self.policy_change(new)
@@ -224,37 +224,42 @@ class Repo:
         return tips
 
 
-def parse_log(chunks: Iterable[bytes]) -> list[Commit]:
-    """Parse ``git log --name-status -z --format='%H %P'`` as it arrives.
+def parse_log(chunks: Iterable[bytes], combined: bool = False) -> list[Commit]:
+    """Parse ``git log --name-only -z --format='%x00%H %P'`` as it arrives.
 
-    The stream is tokens split by NUL: a header ("sha parents", after a
-    newline), then (status, path) pairs. A path is only ever read right after
-    a status, so no file name, however hostile, is taken for a header.
+    The stream is tokens split by NUL. The format's leading NUL puts an empty
+    token before every header; a path is never empty, so once a commit's
+    paths have begun, the token after an empty one is a header, however
+    hostile the file names. Git starts the path list with a newline glued to
+    the first path, or, for combined diffs (``-c``), with one empty token.
     """
     commits: list[Commit] = []
     sha = ""
     parents: tuple[str, ...] = ()
     paths: list[str] = []
-    want_path = False
+    header_next = False
+    after_header = False
     rest = b""
     for chunk in chunks:
         tokens = (rest + chunk).split(b"\0")
         rest = tokens.pop()
         for token in tokens:
-            if want_path:
-                paths.append(_decode(token))
-                want_path = False
-                continue
-            token = token.lstrip(b"\n")
+            if after_header:
+                after_header = False
+                if combined and not token:
+                    continue
+                if token[:1] == b"\n":
+                    token = token[1:]
             if not token:
-                continue
-            if len(token) >= 40 and token[:40].isalnum():  # a header; statuses are a few letters
+                header_next = True
+            elif header_next:
                 if sha:
                     commits.append(Commit(sha, parents, tuple(paths)))
                 fields = token.decode("ascii").split()
                 sha, parents, paths = fields[0], tuple(fields[1:]), []
+                header_next, after_header = False, True
             else:
-                want_path = True
+                paths.append(_decode(token))
     if sha:
         commits.append(Commit(sha, parents, tuple(paths)))
     return commits

@@ -5,15 +5,13 @@ the core never does.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 ZERO = "0" * 40
 Verdict = Literal["allow", "ask", "deny"]
 
 
-@dataclass(frozen=True)
-class Commit:
+class Commit(NamedTuple):
     """A commit a ref update brings.
 
     ``paths`` are the paths it changes against its first parent; for a merge,
@@ -30,8 +28,7 @@ class Commit:
         return len(self.parents) > 1
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """A live or expired lock on a directory (``path`` ends with ``/``)."""
 
     path: str
@@ -39,15 +36,13 @@ class Claim:
     expires: float  # unix time
 
 
-@dataclass(frozen=True)
-class PolicyChange:
+class PolicyChange(NamedTuple):
     """The push changes the policy file; ``problems`` is empty when the new file is valid."""
 
     problems: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RefUpdate:
+class RefUpdate(NamedTuple):
     """One ref moved by a push, a check or a hook, with every fact the rules need."""
 
     actor: str | None
@@ -94,8 +89,7 @@ class RefUpdate:
         return self.ref
 
 
-@dataclass(frozen=True)
-class StagedChange:
+class StagedChange(NamedTuple):
     """A commit about to be made in a clone: its branch and staged paths."""
 
     actor: str | None
@@ -107,16 +101,14 @@ class StagedChange:
     actor_vars: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CommandLine:
+class CommandLine(NamedTuple):
     """A shell command line an agent wants to run (its rules come with the command check)."""
 
     actor: str | None
     line: str
 
 
-@dataclass(frozen=True)
-class Deploy:
+class Deploy(NamedTuple):
     """A tag about to deploy to an environment, with the record's facts."""
 
     actor: str | None
@@ -131,8 +123,7 @@ class Deploy:
 Request = Union[RefUpdate, StagedChange, CommandLine, Deploy]
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One reason to refuse: the policy entry, a stable check id, why, and the fix."""
 
     rule: str  # the policy entry, e.g. branches[0]
@@ -142,8 +133,7 @@ class Violation:
     evaluate_only: bool = False  # from a rule in `enforcement: evaluate`
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     verdict: Verdict
     violations: tuple[Violation, ...] = ()
     # violations that were found but do not block (evaluate mode, break-glass)

@@ -11,9 +11,8 @@ import functools
 import hashlib
 import marshal
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from enforcer import __version__
 from enforcer.errors import EnforcerError, PolicyError, Problem
@@ -24,8 +23,7 @@ MAX_POLICY_BYTES = 1 << 20
 CACHE_FORMAT = f"{__version__}-1"
 
 
-@dataclass(frozen=True)
-class BranchRule:
+class BranchRule(NamedTuple):
     index: int
     match: str
     purpose: str
@@ -42,8 +40,7 @@ class BranchRule:
         return f"branches[{self.index}]"
 
 
-@dataclass(frozen=True)
-class TagRule:
+class TagRule(NamedTuple):
     index: int
     match: str
     purpose: str
@@ -59,8 +56,7 @@ class TagRule:
         return f"tags[{self.index}]"
 
 
-@dataclass(frozen=True)
-class OwnerEntry:
+class OwnerEntry(NamedTuple):
     index: int
     path: str
     primary: str
@@ -75,8 +71,7 @@ class OwnerEntry:
         return (self.primary, self.backup) if self.backup else (self.primary,)
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     name: str
     port: int
     data: str

@@ -8,8 +8,7 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from enforcer.errors import EnforcerError
 from enforcer.model import Decision, Violation
@@ -34,8 +33,7 @@ class RecordError(EnforcerError):
     pass
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     hook: str  # pre-receive, update, post-receive (landed), bootstrap
     actor: str | None
     ref: str

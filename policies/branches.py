@@ -2,7 +2,6 @@
 and no direct commits on integration branches."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Iterator
 
 from enforcer.model import Commit, RefUpdate, StagedChange, Violation
@@ -30,7 +29,7 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
     found = (_judge_update(policy, rule, branch, request) if isinstance(request, RefUpdate)
              else _judge_staged(policy, rule, branch, request))
     for violation in found:
-        yield dataclasses.replace(violation, evaluate_only=rule.evaluate)
+        yield violation._replace(evaluate_only=rule.evaluate)
 
 
 def _purpose(rule: BranchRule) -> str:

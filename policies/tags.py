@@ -1,7 +1,6 @@
 """Release tags: who may create them, their names, annotated only, never moved or deleted."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Iterator
 
 from enforcer.model import RefUpdate, Violation
@@ -22,7 +21,7 @@ def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
                         f"delete the local tag (git tag -d {q(tag)}) or add a rule for it")
         return
     for violation in _judge(policy, rule, tag, request):
-        yield dataclasses.replace(violation, evaluate_only=rule.evaluate)
+        yield violation._replace(evaluate_only=rule.evaluate)
 
 
 def _judge(policy: Policy, rule: TagRule, tag: str, request: RefUpdate) -> Iterator[Violation]:

@@ -5,6 +5,7 @@ record, an internal error — each refuses the push and says why.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -119,9 +120,14 @@ def judge(updates: list[Update], hook: str) -> int:
     else:
         names = policy.actor_from or DEFAULT_ACTOR_FROM
         actor = first_set(names)
-        tips = repo.branch_tips()
-        tips.update({ref[len("refs/heads/"):]: new for _, new, ref in updates
-                     if ref.startswith("refs/heads/") and new != ZERO})
+
+        @functools.cache
+        def tips() -> dict[str, str]:  # the server's branches as they will be after the push
+            found = repo.branch_tips()
+            found.update({ref[len("refs/heads/"):]: new for _, new, ref in updates
+                          if ref.startswith("refs/heads/") and new != ZERO})
+            return found
+
         now = time.time()
         reason = push_option("enforcer.break-glass")
         results = []
