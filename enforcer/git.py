@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from enforcer.errors import EnforcerError
 from enforcer.model import ZERO, Commit, PolicyChange, RefUpdate
@@ -19,6 +19,7 @@ from enforcer.policy import Policy
 from enforcer.regex import glob_matches
 
 POLICY_FILE = "policy.yaml"
+T = TypeVar("T")
 
 
 class GitError(EnforcerError):
@@ -99,53 +100,47 @@ class Repo:
     # -- facts ----------------------------------------------------------------
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (), *,
                 exclude_all_refs: bool = False) -> list[Commit]:
-        """The commits reachable from ``include`` and not from ``exclude``, with their paths.
+        return self.start_commits(include, exclude, exclude_all_refs=exclude_all_refs)()
+
+    def start_commits(self, include: Iterable[str], exclude: Iterable[str] = (), *,
+                      exclude_all_refs: bool = False) -> Callable[[], list[Commit]]:
+        """Start reading the commits reachable from ``include`` and not from ``exclude``, with
+        their paths; the returned function waits for them.
 
         A non-merge commit's paths are its diff against its parent without
         rename detection (so a rename counts on both sides); a merge's are those
         where it differs from every parent (``-c``). Merges and the rest are two
-        ``git log`` processes running side by side; the larger output is parsed
-        while git still writes it.
+        ``git log`` processes running side by side, parsed while git still writes.
         """
         revs = [r for r in include if r != ZERO]
         if not revs:
-            return []
+            return list
         stdin = ("\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n").encode()
         base = ["git", "log", "--stdin", "--name-only", "--no-renames", "-z", "--format=%x00%H %P"]
         tail = ["--not", "--all"] if exclude_all_refs else []
-        merges = subprocess.Popen(base + ["--merges", "-c"] + tail, cwd=self.path, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        others = subprocess.Popen(base + ["--no-merges"] + tail, cwd=self.path, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        merge_out: list[bytes] = []
-        reader = threading.Thread(target=lambda: merge_out.extend(merges.communicate(stdin)))
-        reader.start()
-        with others:  # closes its pipes
-            assert others.stdin is not None and others.stdout is not None and others.stderr is not None
-            others.stdin.write(stdin)
-            others.stdin.close()
-            commits = parse_log(iter(lambda: others.stdout.read(1 << 16), b""))  # type: ignore[union-attr]
-            error = others.stderr.read()
-        reader.join()
-        for proc, err in ((others, error), (merges, merge_out[1] if len(merge_out) > 1 else b"")):
-            if proc.wait() != 0:
-                raise GitError(f"git log failed: {_decode(err).strip() or proc.returncode}")
-        return commits + parse_log(iter([merge_out[0]]), combined=True)
+        others = Running(base + ["--no-merges"] + tail, self.path, stdin, parse_log)
+        merges = Running(base + ["--merges", "-c"] + tail, self.path, stdin,
+                         lambda chunks: parse_log(chunks, combined=True))
+        return lambda: others.output() + merges.output()
 
-    def sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> dict[str, str]:
-        """commit -> a branch among ``tips`` (branch -> sha) that contains it, above ``exclude``."""
-        if not tips:
-            return {}
+    def start_sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> Callable[[], dict[str, str]]:
+        """Start finding, for each commit, a branch among ``tips`` (branch -> sha) that contains it,
+        above ``exclude``; the returned function waits for the answer."""
         by_sha: dict[str, str] = {}
         for branch, sha in tips.items():
             by_sha.setdefault(sha, branch)
+        if not by_sha:
+            return dict
         stdin = "\n".join(list(by_sha) + [f"^{r}" for r in exclude if r != ZERO]) + "\n"
-        out = self.run("log", "--stdin", "--source", "--format=%H %S", input=stdin.encode())
-        found: dict[str, str] = {}
-        for line in _decode(out).splitlines():
-            sha, _, source = line.partition(" ")
-            found[sha] = by_sha.get(source, source)
-        return found
+
+        def parse(chunks: Iterable[bytes]) -> dict[str, str]:
+            sources: dict[str, str] = {}
+            for line in _decode(b"".join(chunks)).splitlines():
+                sha, _, source = line.partition(" ")
+                sources[sha] = by_sha.get(source, source)
+            return sources
+        return Running(["git", "log", "--stdin", "--source", "--format=%H %S"], self.path, stdin.encode(),
+                       parse).output
 
     def ref_update(self, policy: Policy, actor: str | None, ref: str, old: str, new: str, *,
                    exclude: Sequence[str] | None = None,
@@ -160,12 +155,23 @@ class Repo:
         the server's, plus those pushed along; asked only where a rule needs them.
         """
         deleted = new == ZERO
-        commits: list[Commit] = []
-        if not deleted:
-            if exclude is None:
-                commits = self.commits([new], exclude_all_refs=True)
-            else:
-                commits = self.commits([new], exclude)
+        pending_commits: Callable[[], list[Commit]] = list
+        if not deleted:  # the longest walk starts first; the others run beside it
+            pending_commits = self.start_commits([new], exclude_all_refs=True) if exclude is None \
+                else self.start_commits([new], exclude)
+        branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
+        rule = policy.branch_rule(branch) if branch is not None else None
+        merge_facts = rule is not None and not rule.direct_commits and not deleted
+        pending_sources: Callable[[], dict[str, str]] = dict
+        if rule is not None and merge_facts:
+            allowed = {name: sha for name, sha in branch_tips().items() if name != branch and (
+                rule.merge_from is None or any(glob_matches(g, name) for g in rule.merge_from))}
+            pending_sources = self.start_sources(allowed, [old])
+        # what the branch gains, whether or not the server had it on another branch
+        # (a new branch gains only what is new to the server: the rest is on its branches)
+        separate_landing = merge_facts and exclude != [old] and old != ZERO
+        pending_landing = self.start_commits([new], [old]) if separate_landing else list
+        commits = pending_commits()
         # a new commit whose parent is the old tip proves a fast-forward without another walk
         fast_forward = old == ZERO or deleted or any(old in c.parents for c in commits) \
             or self.is_ancestor(old, new)
@@ -175,12 +181,12 @@ class Repo:
         sources: dict[str, str] = {}
         known: set[str] = set()
         landing: list[Commit] = []
-        rule = policy.branch_rule(ref[len("refs/heads/"):]) if ref.startswith("refs/heads/") else None
-        if rule is not None and not rule.direct_commits and not deleted:
-            # what the branch gains, whether or not the server had it on another branch
-            # (a new branch gains only what is new to the server: the rest is on its branches)
-            landing = commits if exclude == [old] or old == ZERO else self.commits([new], [old])
-            sources, known = self._merge_facts(policy, ref[len("refs/heads/"):], old, landing, branch_tips())
+        if merge_facts:
+            landing = pending_landing() if separate_landing else commits
+            sources = pending_sources()
+            landed = {c.sha for c in landing}
+            known = {p for c in landing if c.is_merge for p in c.parents[1:]
+                     if p not in landed and p not in sources and old != ZERO and self.is_ancestor(p, old)}
         change = None
         if any(POLICY_FILE in c.paths for c in commits):
             change = self.policy_change(new)
@@ -188,19 +194,6 @@ class Repo:
                          fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
                          known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
                          actor_vars=actor_vars)
-
-    def _merge_facts(self, policy: Policy, branch: str, old: str, commits: list[Commit],
-                     tips: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
-        rule = policy.branch_rule(branch)
-        if rule is None or rule.direct_commits or not commits:
-            return {}, set()
-        allowed = {name: sha for name, sha in tips.items() if name != branch and (
-            rule.merge_from is None or any(glob_matches(g, name) for g in rule.merge_from))}
-        sources = self.sources(allowed, [old])
-        new = {c.sha for c in commits}
-        known = {p for c in commits if c.is_merge for p in c.parents[1:]
-                 if p not in new and p not in sources and old != ZERO and self.is_ancestor(p, old)}
-        return sources, known
 
     def policy_change(self, rev: str) -> PolicyChange:
         from enforcer.policy import check_policy_bytes
@@ -213,15 +206,63 @@ class Repo:
 
     def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
         """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""
+        patterns = ["refs/heads/", "refs/remotes/"] if remote_too else ["refs/heads/"]
+        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", *patterns)  # no spaces in ref names
         tips: dict[str, str] = {}
-        if remote_too:
-            for name, sha in self.refs("refs/remotes/").items():
-                short = name.split("/", 3)[3] if name.count("/") >= 3 else ""
-                if short and short != "HEAD":
-                    tips.setdefault(short, sha)
-        for name, sha in self.refs("refs/heads/").items():
-            tips[name[len("refs/heads/"):]] = sha
+        for line in _decode(out).splitlines():  # sorted: refs/heads/ first, so local branches win
+            sha, _, name = line.partition(" ")
+            if name.startswith("refs/heads/"):
+                tips[name[len("refs/heads/"):]] = sha
+            elif name.count("/") >= 3 and not name.endswith("/HEAD"):
+                tips.setdefault(name.split("/", 3)[3], sha)
         return tips
+
+
+def _log_env() -> dict[str, str]:
+    return {**os.environ, "GIT_FLUSH": "0"}  # git log flushes a pipe after every commit otherwise
+
+
+class Running(Generic[T]):
+    """A git process whose output a thread reads and parses while the caller goes on.
+
+    Every caller runs ``git log --stdin``, which reads all of stdin before it
+    writes, so writing stdin first cannot deadlock.
+    """
+
+    def __init__(self, args: list[str], cwd: str, stdin: bytes, parse: Callable[[Iterable[bytes]], T]) -> None:
+        self._args = args
+        self._proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, env=_log_env())
+        self._result: list[T] = []
+        self._failure: list[BaseException] = []
+        self._error = b""
+        self._thread = threading.Thread(target=self._collect, args=(stdin, parse), daemon=True)
+        self._thread.start()
+
+    def _collect(self, stdin: bytes, parse: Callable[[Iterable[bytes]], T]) -> None:
+        proc = self._proc
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            with proc:
+                try:
+                    proc.stdin.write(stdin)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass  # git stopped early: its exit code and stderr say why
+                stdout = proc.stdout
+                self._result.append(parse(iter(lambda: stdout.read(1 << 16), b"")))
+                self._error = proc.stderr.read()
+        except BaseException as e:  # handed to the caller's thread
+            self._failure.append(e)
+
+    def output(self) -> T:
+        self._thread.join()
+        if self._failure:
+            raise self._failure[0]
+        if self._proc.returncode != 0:
+            error = _decode(self._error).strip() or f"exit {self._proc.returncode}"
+            raise GitError(f"git {self._args[1]} failed: {error}")
+        return self._result[0]
 
 
 def parse_log(chunks: Iterable[bytes], combined: bool = False) -> list[Commit]:

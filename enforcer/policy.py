@@ -24,7 +24,7 @@ CACHE_FORMAT = f"{__version__}-1"
 
 
 class BranchRule(NamedTuple):
-    index: int
+    position: int  # in its policy list
     match: str
     purpose: str
     push: tuple[str, ...]
@@ -37,11 +37,11 @@ class BranchRule(NamedTuple):
 
     @property
     def id(self) -> str:
-        return f"branches[{self.index}]"
+        return f"branches[{self.position}]"
 
 
 class TagRule(NamedTuple):
-    index: int
+    position: int  # in its policy list
     match: str
     purpose: str
     name: str | None
@@ -53,18 +53,18 @@ class TagRule(NamedTuple):
 
     @property
     def id(self) -> str:
-        return f"tags[{self.index}]"
+        return f"tags[{self.position}]"
 
 
 class OwnerEntry(NamedTuple):
-    index: int
+    position: int  # in its policy list
     path: str
     primary: str
     backup: str | None
 
     @property
     def id(self) -> str:
-        return f"ownership[{self.index}]"
+        return f"ownership[{self.position}]"
 
     @property
     def owners(self) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
     for path in changed_paths(request):
         entry = policy.owner_of(path)
         if entry is not None and actor not in policy.members(entry.owners):
-            denied.setdefault(entry.index, (entry, []))[1].append(path)
+            denied.setdefault(entry.position, (entry, []))[1].append(path)
     for _, (entry, paths) in sorted(denied.items()):
         paths.sort()
         shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
