@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE))
 
 from history import DIRS, build  # noqa: E402
 
-RUNS = 5
+RUNS = 15
 
 
 def ownership_yaml(entries: int) -> str:

@@ -27,9 +27,14 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
         return
     actor = request.actor
     denied: dict[int, tuple[OwnerEntry, list[str]]] = {}
+    owns: dict[int, bool] = {}  # entry -> whether the actor owns it; many paths share an entry
     for path in changed_paths(request):
         entry = policy.owner_of(path)
-        if entry is not None and actor not in policy.members(entry.owners):
+        if entry is None:
+            continue
+        if entry.position not in owns:
+            owns[entry.position] = actor in policy.members(entry.owners)
+        if not owns[entry.position]:
             denied.setdefault(entry.position, (entry, []))[1].append(path)
     for _, (entry, paths) in sorted(denied.items()):
         paths.sort()
