@@ -15,14 +15,13 @@ from typing import Sequence
 HOOKS = {
     "pre-receive": "enforcer.server_hooks.pre_receive",
     "update": "enforcer.server_hooks.update",
-    "post-receive": "enforcer.server_hooks.post_receive",
     "pre-commit": "enforcer.hooks.pre_commit",
     "commit-msg": "enforcer.hooks.commit_msg",
     "pre-push": "enforcer.hooks.pre_push",
     "post-checkout": "enforcer.hooks.post_checkout",
 }
 # hooks that read stdin (the rest must not consume the terminal's)
-READS_STDIN = {"pre-receive", "post-receive", "pre-push"}
+READS_STDIN = {"pre-receive", "pre-push"}
 
 
 def main(argv: Sequence[str]) -> int:

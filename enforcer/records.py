@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     violations TEXT NOT NULL
 )
 """
+# landed records read from the spool carry the byte offset where their line ends
+SPOOL_COLUMN = "spool_offset"
+SPOOL = "landed.spool"  # written by the post-receive shim: "time old new ref" per line
 
 
 class RecordError(EnforcerError):
@@ -64,8 +67,17 @@ def _violations_json(record: Record) -> str:
 
 
 class SQLiteStore:
+    """Decisions in SQLite; what post-receive spooled is read in first, exactly once.
+
+    The spool is append-only and never rewritten (it is a record too). Each
+    landed record keeps the offset where its line ends: reading resumes there,
+    and two readers at once insert the same offsets, which the unique index
+    keeps once.
+    """
+
     def __init__(self, path: str) -> None:
         self.path = path
+        self.spool = os.path.join(os.path.dirname(path), SPOOL)
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -73,9 +85,42 @@ class SQLiteStore:
             db = sqlite3.connect(self.path, timeout=10)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(SCHEMA)
+            if SPOOL_COLUMN not in {row[1] for row in db.execute("PRAGMA table_info(decisions)")}:
+                db.execute(f"ALTER TABLE decisions ADD COLUMN {SPOOL_COLUMN} INTEGER")  # stores made before it
+            db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS decisions_spool ON decisions({SPOOL_COLUMN})")
+            db.execute("CREATE INDEX IF NOT EXISTS decisions_update ON decisions(ref, new)")
+            self._read_spool(db)
             return db
         except (OSError, sqlite3.Error) as e:
             raise RecordError(f"cannot open the records store {self.path}: {e}") from None
+
+    def _read_spool(self, db: sqlite3.Connection) -> None:
+        try:
+            size = os.path.getsize(self.spool)
+        except FileNotFoundError:
+            return
+        with db:
+            start = db.execute(f"SELECT COALESCE(MAX({SPOOL_COLUMN}), 0) FROM decisions").fetchone()[0]
+            if start >= size:
+                return
+            with open(self.spool, "rb") as f:
+                f.seek(start)
+                data = f.read(size - start)
+            rows = []
+            end = start
+            for line in data.split(b"\n")[:-1]:  # a last line without its newline is still being written
+                end += len(line) + 1
+                fields = line.decode("utf-8", "replace").split(" ", 3)
+                if len(fields) != 4:
+                    continue
+                when, old, new, ref = fields
+                # who pushed it: the actor whose push of exactly this update was allowed
+                actor = db.execute("SELECT actor FROM decisions WHERE ref = ? AND old = ? AND new = ? "
+                                   "AND verdict = 'allow' ORDER BY id DESC LIMIT 1", (ref, old, new)).fetchone()
+                rows.append((float(when) if when.isdigit() else time.time(), "post-receive",
+                             actor[0] if actor else None, ref, old, new, "landed", "", "[]", end))
+            db.executemany("INSERT OR IGNORE INTO decisions (time, hook, actor, ref, old, new, verdict, note, "
+                           f"violations, {SPOOL_COLUMN}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add(self, records: list[Record]) -> None:
         db = self._connect()
@@ -92,7 +137,7 @@ class SQLiteStore:
             db.close()
 
     def list(self, limit: int = 100) -> list[dict[str, Any]]:
-        if not os.path.exists(self.path):
+        if not os.path.exists(self.path) and not os.path.exists(self.spool):
             return []
         db = self._connect()
         try:

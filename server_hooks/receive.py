@@ -18,7 +18,7 @@ from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.model import ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
-from enforcer.records import Record, default_store, record_for
+from enforcer.records import default_store, record_for
 
 DEFAULT_ACTOR_FROM = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER", "ENFORCER_ACTOR")
 Update = tuple[str, str, str]  # (old, new, ref)
@@ -158,26 +158,3 @@ def run(hook: str, updates: list[Update]) -> int:
     except Exception as e:  # a bug must not let a push through
         say(f"enforcer: push refused: internal error ({type(e).__name__}: {e}); this is a bug, please report it")
         return 4
-
-
-def landed(updates: list[Update]) -> int:
-    """post-receive: record what landed. Release tags go to the deploy runner once it exists."""
-    try:
-        repo = Repo()
-        actor = first_set(DEFAULT_ACTOR_FROM)
-        try:
-            policy, _ = server_policy(repo)
-            if policy is not None and policy.actor_from:
-                actor = first_set(policy.actor_from)
-        except EnforcerError:
-            pass
-        default_store(repo.git_dir()).add([Record("post-receive", actor, ref, old, new, "landed")
-                                           for old, new, ref in updates])
-        hand_to_deploy_runner(updates)
-    except Exception as e:  # the push has landed; say what could not be recorded
-        say(f"enforcer: warning: could not record what landed: {e}")
-    return 0
-
-
-def hand_to_deploy_runner(updates: list[Update]) -> None:
-    """Where pushed release tags will start deploys (the deploy runner is a later issue)."""

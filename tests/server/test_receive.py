@@ -256,3 +256,17 @@ def test_creating_a_protected_branch_from_reviewed_work(server: Server) -> None:
     server.commit("src/direct.py")
     proc = server.push("deploy-bot", "HEAD:refs/heads/prod")
     assert proc.returncode != 0 and "branches.direct_commits" in proc.stderr
+
+
+def test_what_landed_is_recorded_once_with_its_pusher(server: Server) -> None:
+    git(server.clone, "switch", "-qc", "feature/land-1124")
+    tip = server.commit("src/land.py")
+    assert server.push("task_worker1", "feature/land-1124").returncode == 0
+    git(server.clone, "switch", "-qc", "feature/refused")
+    assert server.push("task_worker1", "feature/refused").returncode != 0  # bad name: refused, never landed
+    for _ in range(2):  # reading the spool twice records nothing twice
+        landed = [d for d in server.decisions() if d["verdict"] == "landed"]
+        assert [(d["ref"], d["new"], d["actor"]) for d in landed] == [
+            ("refs/heads/feature/land-1124", tip, "task_worker1"),
+            ("refs/heads/main", server.ref("main"), "jgirmay")]
+    assert (server.bare / "enforcer" / "landed.spool").read_text().count("\n") == 2  # the spool is kept
