@@ -35,6 +35,7 @@ class Repo:
 
     def __init__(self, path: str = ".") -> None:
         self.path = path
+        self._git_dir: str | None = None
 
     def run(self, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
         try:
@@ -51,7 +52,11 @@ class Repo:
 
     # -- where ----------------------------------------------------------------
     def git_dir(self) -> str:
-        return os.path.abspath(os.path.join(self.path, _decode(self.run("rev-parse", "--git-dir")).strip()))
+        if self._git_dir is None:
+            given = os.environ.get("GIT_DIR") if self.path == "." else None  # git sets it for hooks
+            found = given or _decode(self.run("rev-parse", "--git-dir")).strip()
+            self._git_dir = os.path.abspath(os.path.join(self.path, found))
+        return self._git_dir
 
     def common_dir(self) -> str:
         out = _decode(self.run("rev-parse", "--git-common-dir")).strip()
