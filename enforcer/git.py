@@ -14,7 +14,7 @@ import threading
 from typing import Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from enforcer.errors import EnforcerError
-from enforcer.model import ZERO, Commit, PolicyChange, RefUpdate
+from enforcer.model import CLAIM_REFS, ZERO, Claim, Commit, PolicyChange, RefUpdate, parse_claim
 from enforcer.policy import Policy
 from enforcer.regex import glob_matches
 
@@ -151,7 +151,7 @@ class Repo:
                    exclude: Sequence[str] | None = None,
                    branch_tips: Callable[[], Mapping[str, str]] = dict,
                    actor_vars: tuple[str, ...] = (), now: float = 0.0,
-                   break_glass: str | None = None) -> RefUpdate:
+                   break_glass: str | None = None, claims: tuple[Claim, ...] = ()) -> RefUpdate:
         """Everything the core needs about one ref update.
 
         ``exclude`` limits the new commits (``enforcer check``: the base); None
@@ -160,6 +160,11 @@ class Repo:
         the server's, plus those pushed along; asked only where a rule needs them.
         """
         deleted = new == ZERO
+        if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
+            path = ref[len(CLAIM_REFS):].rstrip("/") + "/"
+            blob = None if deleted else self.run("cat-file", "blob", new, ok=(0, 128))
+            return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
+                             claim=parse_claim(path, _decode(blob)) if blob else None, break_glass=break_glass)
         pending_commits: Callable[[], list[Commit]] = list
         if not deleted:  # the longest walk starts first; the others run beside it
             pending_commits = self.start_commits([new], exclude_all_refs=True) if exclude is None \
@@ -177,6 +182,8 @@ class Repo:
         separate_landing = merge_facts and exclude != [old] and old != ZERO
         pending_landing = self.start_commits([new], [old]) if separate_landing else list
         commits = pending_commits()
+        # the walk holds new itself when it is a new commit; else ask whether it is (a tag of) a commit
+        target_is_commit = deleted or any(c.sha == new for c in commits) or self.resolve(new) is not None
         # a new commit whose parent is the old tip proves a fast-forward without another walk
         fast_forward = old == ZERO or deleted or any(old in c.parents for c in commits) \
             or self.is_ancestor(old, new)
@@ -198,7 +205,7 @@ class Repo:
         return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits), landing=tuple(landing),
                          fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
                          known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
-                         actor_vars=actor_vars)
+                         actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit)
 
     def policy_change(self, rev: str) -> PolicyChange:
         from enforcer.policy import check_policy_bytes
@@ -208,6 +215,24 @@ class Repo:
             return PolicyChange((f"the push deletes {POLICY_FILE}",))
         _, problems = check_policy_bytes(raw, POLICY_FILE)
         return PolicyChange(tuple(str(p).replace("\n", " ") for p in problems if not p.warning))
+
+    def claims(self) -> tuple[Claim, ...]:
+        """The claims the repository holds (refs/enforcer/claims/<dir>), expired ones too."""
+        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", CLAIM_REFS)
+        refs = [line.split(" ", 1) for line in _decode(out).splitlines()]
+        if not refs:
+            return ()
+        batch = self.run("cat-file", "--batch", input="".join(f"{sha}\n" for sha, _ in refs).encode())
+        found: list[Claim] = []
+        for sha, ref in refs:
+            header, _, batch = batch.partition(b"\n")
+            fields = header.split()
+            size = int(fields[2]) if len(fields) == 3 else 0
+            body, batch = batch[:size], batch[size + 1:]
+            claim = parse_claim(ref[len(CLAIM_REFS):] + "/", _decode(body)) if fields[1:2] == [b"blob"] else None
+            if claim is not None:
+                found.append(claim)
+        return tuple(found)
 
     def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
         """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""

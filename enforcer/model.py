@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple, Union
 
 ZERO = "0" * 40
+CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made by claim_text()
 Verdict = Literal["allow", "ask", "deny"]
 
 
@@ -36,6 +37,19 @@ class Claim(NamedTuple):
     expires: float  # unix time
 
 
+def claim_text(holder: str, expires: int) -> str:
+    return f"holder {holder}\nexpires {expires}\n"
+
+
+def parse_claim(path: str, text: str) -> Claim | None:
+    """The claim a ``refs/enforcer/claims/`` blob states, or None when it states none."""
+    fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+    holder, expires = fields.get("holder", "").strip(), fields.get("expires", "").strip()
+    if not holder or not expires.isdigit():
+        return None
+    return Claim(path, holder, float(expires))
+
+
 class PolicyChange(NamedTuple):
     """The push changes the policy file; ``problems`` is empty when the new file is valid."""
 
@@ -59,7 +73,9 @@ class RefUpdate(NamedTuple):
     sources: tuple[tuple[str, str], ...] = ()
     # merged parents already in the target branch's history
     known: frozenset[str] = frozenset()
-    claims: tuple[Claim, ...] = ()
+    claims: tuple[Claim, ...] = ()  # the claims the server holds before this push
+    claim: Claim | None = None  # for a refs/enforcer/claims/ update: what the pushed object states
+    target_is_commit: bool = True  # new is a commit, or a tag object of one
     policy_change: PolicyChange | None = None
     break_glass: str | None = None  # the reason given with -o enforcer.break-glass=...
     now: float = 0.0

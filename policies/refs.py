@@ -1,13 +1,14 @@
-"""Ref namespaces: branches and tags; anything else is refused.
+"""Ref namespaces and what a ref may point to.
 
-refs/enforcer/ (claims and approvals) is refused too until the rules that
-authenticate those refs exist: the server fails closed.
+Branches, tags and directory claims (refs/enforcer/claims/) are judged by
+their rules; anything else is refused (the server fails closed), approvals
+included until the deploy runner that reads them exists.
 """
 from __future__ import annotations
 
 from typing import Iterator
 
-from enforcer.model import RefUpdate, Violation
+from enforcer.model import CLAIM_REFS, RefUpdate, Violation
 from enforcer.policy import Policy
 
 APPLIES_TO = (RefUpdate,)
@@ -17,6 +18,10 @@ def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
     if request.kind == "other":
         yield Violation("refs", "refs.namespace", f"{request.ref} is outside refs/heads/ and refs/tags/",
                         "push branches and tags only")
-    elif request.kind == "enforcer":
-        yield Violation("refs", "refs.namespace", f"{request.ref}: claims and approvals are not accepted by push yet",
-                        "leave refs/enforcer/ alone for now")
+    elif request.kind == "enforcer" and not request.ref.startswith(CLAIM_REFS):
+        yield Violation("refs", "refs.namespace",
+                        f"{request.ref}: of refs/enforcer/ only claims (refs/enforcer/claims/<dir>) are accepted",
+                        "claim a directory under refs/enforcer/claims/; approvals are not accepted by push")
+    elif request.kind in ("branch", "tag") and not request.deleted and not request.target_is_commit:
+        yield Violation("refs", "refs.object", f"{request.ref} would point to {request.new[:10]}, which is not a "
+                        "commit (nor a tag of one)", f"push a commit: git push origin <commit>:{request.ref}")

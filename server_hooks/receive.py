@@ -130,10 +130,11 @@ def judge(updates: list[Update], hook: str) -> int:
 
         now = time.time()
         reason = push_option("enforcer.break-glass")
+        claims = repo.claims()
         results = []
         for old, new, ref in updates:
             request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),
-                                      now=now, break_glass=reason)
+                                      now=now, break_glass=reason, claims=claims)
             results.append((ref, decide(policy, request)))
         records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
     store.add(records)  # a decision without a trace is no decision: RecordError refuses the push

@@ -1,11 +1,13 @@
-"""The walk every real-server test makes: bootstrap, a refused direct commit, a worker's branch."""
+"""The walk every real-server test makes: bootstrap, a refused direct commit, a worker's branch, a claim."""
 from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Callable
 
+from enforcer.model import claim_text
 from tests.conftest import SOP, enforcer, git
 
 Push = Callable[..., subprocess.CompletedProcess[str]]  # push(actor, *refspecs)
@@ -36,5 +38,18 @@ def assert_enforced(push: Push, clone: Path, bare: Path) -> None:
     assert git(bare, "rev-parse", "main") != git(clone, "rev-parse", "main")  # the direct commit never landed
     git(clone, "tag", "-a", "-m", "r", "v1.0.0")
     assert push("task_worker1", "v1.0.0").returncode != 0
+    # task_worker1 claims src/: jgirmay's work there waits until it is released
+    text = claim_text("task_worker1", int(time.time()) + 600)
+    blob = git(clone, "hash-object", "-w", "--stdin", input=text)
+    assert push("task_worker1", f"{blob}:refs/enforcer/claims/src").returncode == 0
+    git(clone, "switch", "-qc", "feature/inside-1124")
+    (clone / "src").mkdir()
+    (clone / "src" / "b.py").write_text("y")
+    git(clone, "add", "src/b.py")
+    git(clone, "commit", "-qm", "inside a claimed directory")
+    held = push("jgirmay", "feature/inside-1124")
+    assert held.returncode != 0 and "src/ is claimed by task_worker1" in held.stderr
+    assert push("task_worker1", ":refs/enforcer/claims/src").returncode == 0
+    assert push("jgirmay", "feature/inside-1124").returncode == 0
     decisions = enforcer(bare, "decisions", "--format", "json").stdout
     assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions

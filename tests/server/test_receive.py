@@ -5,10 +5,12 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from enforcer.model import claim_text
 from tests.conftest import SOP, enforcer, git
 
 ZERO = "0" * 40
@@ -244,7 +246,7 @@ def test_hosting_layouts(tmp_path: Path, layout: str, folder: str, variable: str
     assert run("jgirmay").returncode == 0
 
 
-@pytest.mark.parametrize("ref", ["refs/enforcer/claims/src", "refs/notes/commits", "refs/pull/1/head"])
+@pytest.mark.parametrize("ref", ["refs/enforcer/approvals/prod/v1.0.0", "refs/notes/commits", "refs/pull/1/head"])
 def test_other_namespaces_are_refused(server: Server, ref: str) -> None:
     proc = server.push("jgirmay", f"main:{ref}")
     assert proc.returncode != 0 and server.ref(ref) is None and "refs.namespace" in proc.stderr
@@ -270,3 +272,55 @@ def test_what_landed_is_recorded_once_with_its_pusher(server: Server) -> None:
             ("refs/heads/feature/land-1124", tip, "task_worker1"),
             ("refs/heads/main", server.ref("main"), "jgirmay")]
     assert (server.bare / "enforcer" / "landed.spool").read_text().count("\n") == 2  # the spool is kept
+
+
+def claim(server: Server, holder: str, seconds: int = 3600) -> str:
+    """A claim blob in the clone, as `enforcer claim` will make it."""
+    text = claim_text(holder, int(time.time()) + seconds)
+    return git(server.clone, "hash-object", "-w", "--stdin", input=text)
+
+
+def test_claims_are_refs_the_server_checks(server: Server) -> None:
+    src = "refs/enforcer/claims/src"
+    assert "claims.holder" in server.push("task_worker1", f"{claim(server, 'task_worker2')}:{src}").stderr
+    assert "claims.ttl" in server.push("task_worker1", f"{claim(server, 'task_worker1', 10 * 86400)}:{src}").stderr
+    assert "claims.format" in server.push("task_worker1", f"main:{src}").stderr
+    owned = "refs/enforcer/claims/architect"
+    assert "claims.owner" in server.push("task_worker2", f"{claim(server, 'task_worker2')}:{owned}").stderr
+    assert server.push("task_worker1", f"{claim(server, 'task_worker1')}:{owned}").returncode == 0  # backup owner
+    assert server.push("task_worker1", f"{claim(server, 'task_worker1')}:{src}").returncode == 0
+    assert server.ref(src) is not None
+    # no one else in, around or inside it while it is live
+    assert "claims.held" in server.push("task_worker2", f"{claim(server, 'task_worker2')}:{src}/app").stderr
+    git(server.clone, "switch", "-qc", "feature/inside-1124")
+    server.commit("src/app.py")
+    refused = server.push("task_worker2", "feature/inside-1124")
+    assert refused.returncode != 0 and "src/ is claimed by task_worker1" in refused.stderr
+    assert server.ref("feature/inside-1124") is None
+    assert server.push("task_worker1", "feature/inside-1124").returncode == 0  # the holder works there
+    # only the holder (or policy.owners) releases it
+    assert "claims.release" in server.push("task_worker2", f":{src}").stderr
+    assert server.push("task_worker1", f":{src}").returncode == 0 and server.ref(src) is None
+    git(server.clone, "switch", "-qc", "feature/after-1124")
+    server.commit("src/later.py")
+    assert server.push("task_worker2", "feature/after-1124").returncode == 0
+    assert server.push("jgirmay", f":{owned}").returncode == 0  # a policy owner clears a stale claim
+
+
+def test_an_expired_claim_counts_as_absent(server: Server) -> None:
+    src = "refs/enforcer/claims/src"
+    stale = git(server.bare, "hash-object", "-w", "--stdin", input=claim_text("task_worker1", 1))
+    git(server.bare, "update-ref", src, stale)  # a claim that has expired since
+    git(server.clone, "switch", "-qc", "feature/expired-1124")
+    server.commit("src/app.py")
+    assert server.push("task_worker2", "feature/expired-1124").returncode == 0
+    assert server.push("task_worker2", f"+{claim(server, 'task_worker2')}:{src}").returncode == 0  # replaces it
+
+
+@pytest.mark.parametrize("kind", ["blob", "tree"])
+def test_a_branch_must_point_to_a_commit(server: Server, kind: str) -> None:
+    obj = git(server.clone, "hash-object", "-w", "--stdin", input="x") if kind == "blob" else \
+        git(server.clone, "write-tree")
+    proc = server.push("jgirmay", f"{obj}:refs/heads/feature/{kind}-1124")
+    assert proc.returncode != 0 and "refs.object" in proc.stderr
+    assert server.decisions()[0]["verdict"] == "deny"
