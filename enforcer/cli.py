@@ -208,9 +208,6 @@ def install(server: str | None, layout: str, mode: str) -> int:
     from enforcer.git import Repo
     from enforcer.install import install as do_install
 
-    if server is None:  # until the client hook programs exist, shims would only break commits
-        raise EnforcerError("client hooks are not available yet; judge your work with `enforcer check` "
-                            "meanwhile (server hooks: enforcer install --server REPO.git)")
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
     for line in do_install(hooks_dir, hooks, d_folders):
         click.echo(line)

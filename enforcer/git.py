@@ -20,6 +20,7 @@ from enforcer.regex import glob_matches
 
 POLICY_FILE = "policy.yaml"
 T = TypeVar("T")
+CLAIMS_LISTING = ("for-each-ref", "--format=%(objectname) %(refname)", CLAIM_REFS)
 
 
 class GitError(EnforcerError):
@@ -47,13 +48,38 @@ class Repo:
             raise GitError(f"git {args[0]} failed: {message}")
         return proc.stdout
 
+    def run_together(self, *calls: Sequence[str]) -> list[bytes]:
+        """Quick git commands started at once: a hook waits for the slowest, not for their sum.
+        A command that fails gives b""."""
+        try:
+            procs = [subprocess.Popen(("git", *call), cwd=self.path, stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL) for call in calls]
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+        outputs = []
+        for proc in procs:
+            out, _ = proc.communicate()
+            outputs.append(out if proc.returncode == 0 else b"")
+        return outputs
+
+    def existing(self, shas: Iterable[str]) -> set[str]:
+        """Which of these objects the repository has."""
+        wanted = [s for s in shas if s != ZERO]
+        if not wanted:
+            return set()
+        out = self.run("cat-file", "--batch-check=%(objectname)", input="".join(f"{s}\n" for s in wanted).encode())
+        return {line for line in _decode(out).splitlines() if not line.endswith(" missing")}
+
     def status(self, *args: str) -> int:
         return subprocess.run(("git", *args), cwd=self.path, capture_output=True).returncode
 
     # -- where ----------------------------------------------------------------
     def git_dir(self) -> str:
         if self._git_dir is None:
-            given = os.environ.get("GIT_DIR") if self.path == "." else None  # git sets it for hooks
+            given = None
+            if self.path == ".":  # git sets GIT_DIR for server hooks and in linked worktrees;
+                # a client hook runs at the top of the work tree, where git looks first
+                given = os.environ.get("GIT_DIR") or (".git" if os.path.isdir(".git") else None)
             found = given or _decode(self.run("rev-parse", "--git-dir")).strip()
             self._git_dir = os.path.abspath(os.path.join(self.path, found))
         return self._git_dir
@@ -151,7 +177,8 @@ class Repo:
                    exclude: Sequence[str] | None = None,
                    branch_tips: Callable[[], Mapping[str, str]] = dict,
                    actor_vars: tuple[str, ...] = (), now: float = 0.0,
-                   break_glass: str | None = None, claims: tuple[Claim, ...] = ()) -> RefUpdate:
+                   break_glass: str | None = None, claims: tuple[Claim, ...] = (),
+                   bootstrap: bool = False) -> RefUpdate:
         """Everything the core needs about one ref update.
 
         ``exclude`` limits the new commits (``enforcer check``: the base); None
@@ -205,7 +232,8 @@ class Repo:
         return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits), landing=tuple(landing),
                          fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
                          known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
-                         actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit)
+                         actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit,
+                         bootstrap=bootstrap)
 
     def policy_change(self, rev: str) -> PolicyChange:
         from enforcer.policy import check_policy_bytes
@@ -216,9 +244,11 @@ class Repo:
         _, problems = check_policy_bytes(raw, POLICY_FILE)
         return PolicyChange(tuple(str(p).replace("\n", " ") for p in problems if not p.warning))
 
-    def claims(self) -> tuple[Claim, ...]:
-        """The claims the repository holds (refs/enforcer/claims/<dir>), expired ones too."""
-        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", CLAIM_REFS)
+    def claims(self, listing: bytes | None = None) -> tuple[Claim, ...]:
+        """The claims the repository holds (refs/enforcer/claims/<dir>), expired ones too.
+
+        ``listing``: the output of CLAIMS_LISTING, when the caller ran it already."""
+        out = self.run(*CLAIMS_LISTING) if listing is None else listing
         refs = [line.split(" ", 1) for line in _decode(out).splitlines()]
         if not refs:
             return ()

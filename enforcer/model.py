@@ -76,6 +76,7 @@ class RefUpdate(NamedTuple):
     claims: tuple[Claim, ...] = ()  # the claims the server holds before this push
     claim: Claim | None = None  # for a refs/enforcer/claims/ update: what the pushed object states
     target_is_commit: bool = True  # new is a commit, or a tag object of one
+    bootstrap: bool = False  # the remote has no branch yet: this push starts the repository
     policy_change: PolicyChange | None = None
     break_glass: str | None = None  # the reason given with -o enforcer.break-glass=...
     now: float = 0.0
@@ -112,6 +113,7 @@ class StagedChange(NamedTuple):
     branch: str | None  # None: detached HEAD
     paths: tuple[str, ...] = ()
     merging: str | None = None  # the branch being merged (MERGE_HEAD), if known
+    first_commit: bool = False  # the repository has no branch yet: this commit starts it
     claims: tuple[Claim, ...] = ()
     now: float = 0.0
     actor_vars: tuple[str, ...] = ()

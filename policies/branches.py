@@ -21,6 +21,9 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
         branch = request.branch
     if branch is None or not policy.has_branch_rules:
         return  # detached HEAD: nothing to judge until a push names a branch
+    if request.bootstrap if isinstance(request, RefUpdate) else request.first_commit:
+        yield from _bootstrap(policy, request)
+        return
     rule = policy.branch_rule(branch)
     if rule is None:
         yield Violation("branches", "branches.no_rule", f"no rule in `branches` matches {branch!r}",
@@ -110,6 +113,15 @@ def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefU
                         f"merge {commit.sha[:10]} brings {parent[:10]} {whence}; {branch!r} takes merges "
                         f"only from {sources_text}",
                         f"merge from {sources_text}, and push that branch first")
+
+
+def _bootstrap(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
+    """A repository's first commit and first push: the server takes them only from policy.owners."""
+    if not policy.allows(policy.owners, request.actor):
+        yield Violation("policy", "policy.bootstrap",
+                        f"the first commit of a repository and its first push are its bootstrap, which only "
+                        f"policy.owners ({who(policy, policy.owners)}) may make",
+                        "let a policy owner make the first commit and push it")
 
 
 def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: StagedChange) -> Iterator[Violation]:

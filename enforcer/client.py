@@ -1,0 +1,91 @@
+"""What the client hooks share: the clone's policy, who is acting, the commit being made.
+
+Client hooks give the refusal early; the server, which fails closed, is the
+authority. So here a missing or broken policy never blocks: the hook says
+so in a line (or prints ``enforcer validate``'s errors) and lets git go on.
+Git runs client hooks at the top of the working tree, where the policy is.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from enforcer import report
+from enforcer.actor import CLONE_SOURCES, clone_actor
+from enforcer.engine import decide
+from enforcer.errors import EnforcerError
+from enforcer.git import CLAIMS_LISTING, POLICY_FILE, Repo
+from enforcer.model import Decision, StagedChange
+from enforcer.policy import Policy, load_policy
+
+USER_CONFIG = ("config", "--get-regexp", r"^user\.(email|name)$")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def clone_policy() -> Policy | None:
+    """The working tree's policy, or None (said why) when there is none to enforce."""
+    if not os.path.exists(POLICY_FILE):
+        say(f"enforcer: no {POLICY_FILE} in this repository: nothing to enforce here")
+        return None
+    try:
+        return load_policy(POLICY_FILE)
+    except EnforcerError as e:  # a PolicyError lists every problem, located, with its fix
+        say(f"enforcer: {POLICY_FILE} is not valid, so this hook does not block (the server still judges "
+            f"your push); `enforcer validate` says:\n{e}")
+        return None
+
+
+def actor_of(policy: Policy, user_config: bytes) -> str | None:
+    """ENFORCER_ACTOR, else aliases[user.email], else user.name (from USER_CONFIG's output)."""
+    found: dict[str, str] = {}
+    for line in user_config.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        found[key.lower()] = value
+    return clone_actor(policy, None, found.get("user.email"), found.get("user.name"))
+
+
+def answer(subject: str, decision: Decision) -> int:
+    """Print a refusal (or what was overridden) and give git the exit code."""
+    if not decision.allowed or decision.overridden:
+        say(report.text([(subject, decision)]))
+    return 0 if decision.allowed else 1
+
+
+def merge_head(repo: Repo) -> str | None:
+    """The commit a merge in progress brings in, if one is in progress (MERGE_HEAD)."""
+    try:
+        with open(os.path.join(repo.git_dir(), "MERGE_HEAD"), encoding="ascii") as f:
+            heads = f.read().split()
+    except OSError:
+        return None
+    return heads[0] if heads else None
+
+
+def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> StagedChange:
+    """The commit about to be made: branch, staged paths, merge source, claims, actor."""
+    calls = [("symbolic-ref", "-q", "HEAD"), USER_CONFIG, CLAIMS_LISTING,
+             ("for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/")]
+    if with_paths:  # renames count on both sides, as on the server
+        calls.append(("diff", "--cached", "--name-only", "-z", "--no-renames"))
+    head, user, claims, any_branch, *staged = repo.run_together(*calls)
+    ref = head.decode("utf-8", "replace").strip()
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    paths = tuple(p.decode("utf-8", "replace") for p in b"".join(staged).split(b"\0") if p)
+    merging = None
+    merged = merge_head(repo)
+    if merged is not None:  # which branch it comes from: local names win over remote-tracking ones
+        merging = next((name for name, sha in repo.branch_tips(remote_too=True).items() if sha == merged),
+                       "(a commit on no branch)")
+    return StagedChange(actor=actor_of(policy, user), branch=branch, paths=paths, merging=merging,
+                        claims=repo.claims(claims), now=time.time(), actor_vars=CLONE_SOURCES,
+                        first_commit=not any_branch.strip())
+
+
+def judge_commit(policy: Policy, repo: Repo) -> int:
+    change = staged_change(policy, repo)
+    subject = f"commit on {change.branch}" if change.branch else "commit (detached HEAD)"
+    return answer(subject, decide(policy, change))

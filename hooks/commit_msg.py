@@ -1,0 +1,21 @@
+"""commit-msg: judge a merge commit that `git merge` records.
+
+`git merge` runs commit-msg but not pre-commit, so a merge into an
+integration branch from a branch its rule does not name is caught here.
+Other commits were judged by pre-commit already; the policy has no rules
+about messages, so they pass.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from enforcer.client import clone_policy, judge_commit, merge_head
+from enforcer.git import Repo
+
+
+def main(argv: Sequence[str], stdin: bytes) -> int:
+    repo = Repo()
+    if merge_head(repo) is None:
+        return 0
+    policy = clone_policy()
+    return 0 if policy is None else judge_commit(policy, repo)

@@ -1,0 +1,17 @@
+"""pre-commit: refuse a commit the server would refuse, before the work goes into it.
+
+Judged: the branch (no direct commits, who may push it, its naming rule),
+the staged paths (ownership, other actors' claims) and a merge in progress
+(MERGE_HEAD: allowed from the branches the rule names).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from enforcer.client import clone_policy, judge_commit
+from enforcer.git import Repo
+
+
+def main(argv: Sequence[str], stdin: bytes) -> int:
+    policy = clone_policy()
+    return 0 if policy is None else judge_commit(policy, Repo())
