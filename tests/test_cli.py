@@ -94,7 +94,10 @@ def test_wheel_ships_every_module(tmp_path: Path) -> None:
     assert "Architect SOP" in (ROOT / "policies/examples/sop.yaml").read_text()
 
 
-def test_client_install_says_it_is_not_there_yet(repo: Repo) -> None:
-    proc = enforcer(repo.path, "install")
-    assert proc.returncode == 2 and "client hooks are not available yet" in proc.stderr
-    assert not (repo.path / ".git" / "hooks" / "pre-commit").exists()
+def test_client_install_is_idempotent_and_undone(repo: Repo) -> None:
+    hooks = repo.path / ".git" / "hooks"
+    assert enforcer(repo.path, "install").returncode == 0
+    again = enforcer(repo.path, "install")
+    assert again.returncode == 0 and "already installed" in again.stdout
+    assert sorted(p.name for p in hooks.iterdir()) == ["commit-msg", "post-checkout", "pre-commit", "pre-push"]
+    assert enforcer(repo.path, "uninstall").returncode == 0 and not any(hooks.iterdir())
