@@ -203,7 +203,7 @@ def _with_server_opts(fn):  # type: ignore[no-untyped-def]
 def install(server: str | None, layout: str, mode: str) -> int:
     """Install hooks: client hooks in this clone, or server hooks with --server.
 
-    Hooks already there keep running: each moves to NAME.legacy and runs first.
+    Hooks already there keep running: each moves to NAME.before-enforcer and runs first.
     """
     from enforcer.git import Repo
     from enforcer.install import install as do_install

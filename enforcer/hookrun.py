@@ -1,7 +1,7 @@
 """``enforcer hook NAME [--shim PATH] -- ARGS``: what the installed shims call.
 
 Kept free of click and every heavy import: a hook runs on every commit and
-push. The chained hook (``NAME.legacy`` beside the shim) runs first with the
+push. The chained hook (``NAME.before-enforcer`` beside the shim) runs first with the
 same arguments and stdin; if it refuses, so do we.
 """
 from __future__ import annotations
@@ -20,6 +20,9 @@ HOOKS = {
     "pre-push": "enforcer.hooks.pre_push",
     "post-checkout": "enforcer.hooks.post_checkout",
 }
+# where a hook that was there before enforcer lives on (not ".legacy": the pre-commit
+# framework keeps its own hook under that name and refuses to run from it)
+CHAINED = ".before-enforcer"
 # hooks that read stdin (the rest must not consume the terminal's)
 READS_STDIN = {"pre-receive", "pre-push"}
 
@@ -38,16 +41,16 @@ def main(argv: Sequence[str]) -> int:
         args = args[1:]
     stdin = sys.stdin.buffer.read() if name in READS_STDIN and not sys.stdin.isatty() else b""
     if shim:
-        code = run_legacy(shim + ".legacy", args, stdin)
+        code = run_chained(shim + CHAINED, args, stdin)
         if code != 0:
-            print(f"enforcer: the chained hook {os.path.basename(shim)}.legacy refused (exit {code})",
+            print(f"enforcer: the chained hook {os.path.basename(shim)}{CHAINED} refused (exit {code})",
                   file=sys.stderr)
             return code
     module = importlib.import_module(HOOKS[name])
     return int(module.main(args, stdin))
 
 
-def run_legacy(path: str, args: Sequence[str], stdin: bytes) -> int:
+def run_chained(path: str, args: Sequence[str], stdin: bytes) -> int:
     if not os.path.isfile(path):
         return 0
     if not os.access(path, os.X_OK):

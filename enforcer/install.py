@@ -2,7 +2,7 @@
 
 A shim is a few lines of sh that exec the installed interpreter (absolute
 path) with ``-m enforcer hook NAME``. A hook already in place moves to
-``NAME.legacy`` and is run first by enforcer, with the same arguments and
+``NAME.before-enforcer`` and is run first by enforcer, with the same arguments and
 stdin; ``uninstall`` puts it back. In ``NAME.d/`` folders (GitLab custom
 hooks, Gitea/Forgejo) the hosting server runs every file, so ours is one
 file there and nothing moves.
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Iterable
 
 from enforcer.errors import EnforcerError
+from enforcer.hookrun import CHAINED
 from enforcer.records import SPOOL
 
 MARKER = "# enforcer-hook-shim v1: written by `enforcer install`; `enforcer uninstall` removes it"
-LEGACY = ".legacy"
 D_NAME = "enforcer"
 
 
@@ -30,10 +30,10 @@ D_NAME = "enforcer"
 # starts, which keeps a push's hook time down. Ref names hold no spaces.
 POST_RECEIVE = r"""#!/bin/sh
 MARKER
-# A hook that was here before is kept as post-receive.legacy and runs first.
+# A hook that was here before is kept as post-receiveCHAINED and runs first.
 # What landed goes to a spool that enforcer reads into its records store.
 input=$(cat)
-if [ -x "$0.legacy" ]; then printf '%s\n' "$input" | "$0.legacy" "$@"; fi
+if [ -x "$0CHAINED" ]; then printf '%s\n' "$input" | "$0CHAINED" "$@"; fi
 dir="$(git rev-parse --git-dir)/enforcer"
 mkdir -p "$dir" || { echo "enforcer: warning: cannot record what landed in $dir" >&2; exit 0; }
 now=$(date +%s)
@@ -43,7 +43,7 @@ printf '%s\n' "$input" | while read -r old new ref; do
         echo "enforcer: warning: could not record that $ref landed" >&2
 done
 exit 0
-""".replace("MARKER", MARKER).replace("SPOOL", SPOOL)
+""".replace("MARKER", MARKER).replace("SPOOL", SPOOL).replace("CHAINED", CHAINED)
 
 
 def shim_text(hook: str) -> str:
@@ -51,7 +51,7 @@ def shim_text(hook: str) -> str:
         return POST_RECEIVE
     python = shlex.quote(sys.executable)
     return (f"#!/bin/sh\n{MARKER}\n"
-            f"# A hook that was here before is kept as {hook}{LEGACY} and runs first.\n"
+            f"# A hook that was here before is kept as {hook}{CHAINED} and runs first.\n"
             # -P: never import from the working directory (a repository's content, or
             # the git dir's own enforcer/ folder, must not shadow the package)
             f'exec {python} -P -m enforcer hook {hook} --shim "$0" -- "$@"\n')
@@ -83,14 +83,14 @@ def install(hooks_dir: Path, hooks: Iterable[str], d_folders: bool = False) -> l
             done.append(f"{target}: installed")
             continue
         target = hooks_dir / hook
-        legacy = target.with_name(hook + LEGACY)
+        chained = target.with_name(hook + CHAINED)
         note = "installed"
         if (target.exists() or target.is_symlink()) and not is_ours(target):
-            if legacy.exists() or legacy.is_symlink():
-                raise EnforcerError(f"{target} and {legacy} both exist and neither is enforcer's: "
+            if chained.exists() or chained.is_symlink():
+                raise EnforcerError(f"{target} and {chained} both exist and neither is enforcer's: "
                                     f"move one of them away, then install again")
-            os.replace(target, legacy)
-            note = f"installed; the hook that was there runs first, kept as {legacy.name}"
+            os.replace(target, chained)
+            note = f"installed; the hook that was there runs first, kept as {chained.name}"
         elif is_ours(target):
             note = "already installed (rewritten)"
         _write_executable(target, shim_text(hook))
@@ -105,9 +105,9 @@ def uninstall(hooks_dir: Path, hooks: Iterable[str], d_folders: bool = False) ->
         if not is_ours(target):
             continue
         target.unlink()
-        legacy = target.with_name(hook + LEGACY)
-        if not d_folders and (legacy.exists() or legacy.is_symlink()):
-            os.replace(legacy, target)
+        chained = target.with_name(hook + CHAINED)
+        if not d_folders and (chained.exists() or chained.is_symlink()):
+            os.replace(chained, target)
             done.append(f"{target}: removed; the earlier hook is back in place")
         else:
             done.append(f"{target}: removed")

@@ -5,7 +5,9 @@ Git gives one line per ref: ``<local ref> <local sha> <remote ref> <remote sha>`
 and tags alike). "New commits" are those the remote's branches, as this
 clone last saw them (refs/remotes/<remote>/), do not have. Under the
 pre-commit framework, which keeps stdin and passes only the first ref in
-PRE_COMMIT_* variables, that one ref is judged.
+PRE_COMMIT_* variables, that one ref is judged. A named remote of which
+this clone knows no branch is taken to be empty: the push is its bootstrap,
+which the server takes from policy.owners only.
 """
 from __future__ import annotations
 
@@ -47,7 +49,10 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
     policy = clone_policy()
     if policy is None:
         return 0
-    remote = argv[0] if argv else "origin"
+    if not argv:  # under the pre-commit framework
+        argv = [os.environ.get("PRE_COMMIT_REMOTE_NAME", "origin"), os.environ.get("PRE_COMMIT_REMOTE_URL", "")]
+    remote = argv[0]
+    named = len(argv) > 1 and argv[0] != argv[1]  # git passes the URL twice for `git push URL`
     prefix = f"refs/remotes/{remote}/"
     repo = Repo()
     user, listing, claims = repo.run_together(
@@ -72,7 +77,7 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
         exclude = sorted(set(remote_tips.values()) | ({old} - {ZERO}))
         request = repo.ref_update(policy, actor, ref, old, new, exclude=exclude, branch_tips=lambda: tips,
                                   actor_vars=CLONE_SOURCES, now=now, claims=known_claims,
-                                  bootstrap=not remote_tips and old == ZERO and ref.startswith("refs/heads/"))
+                                  bootstrap=named and not remote_tips and old == ZERO and ref.startswith("refs/heads/"))
         results.append((f"push to {ref}", decide(policy, request)))
     refused = [(subject, d) for subject, d in results if not d.allowed or d.overridden]
     if refused:

@@ -208,7 +208,7 @@ def test_hooks_already_there_run_first_and_come_back(tmp_path: Path) -> None:
     proc = subprocess.run(["git", "commit", "-qm", "p"], cwd=repo, capture_output=True, text=True, env=env)
     assert proc.returncode == 1 and "mine refused" in proc.stderr
     assert enforcer(repo, "uninstall").returncode == 0
-    assert "mine refused" in mine.read_text() and not mine.with_name("pre-commit.legacy").exists()
+    assert "mine refused" in mine.read_text() and not mine.with_name("pre-commit.before-enforcer").exists()
     assert not (repo / ".git" / "hooks" / "pre-push").exists()
 
 

@@ -210,7 +210,7 @@ def test_chained_hook_runs_first_and_comes_back(tmp_path: Path) -> None:
     legacy.write_text("#!/bin/sh\necho legacy saw: $(cat) >&2\nexit 0\n")
     legacy.chmod(0o755)
     assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
-    assert (bare / "hooks" / "pre-receive.legacy").exists()
+    assert (bare / "hooks" / "pre-receive.before-enforcer").exists()
     s = Server.__new__(Server)
     s.bare, s.clone = bare, tmp_path / "c"
     git(tmp_path, "clone", "-q", str(bare), str(s.clone))
@@ -220,7 +220,7 @@ def test_chained_hook_runs_first_and_comes_back(tmp_path: Path) -> None:
     proc = s.push("jgirmay", "HEAD:main")
     assert proc.returncode == 0 and "legacy saw:" in proc.stderr
     assert enforcer(tmp_path, "uninstall", "--server", str(bare)).returncode == 0
-    assert "legacy saw" in legacy.read_text() and not (bare / "hooks" / "pre-receive.legacy").exists()
+    assert "legacy saw" in legacy.read_text() and not (bare / "hooks" / "pre-receive.before-enforcer").exists()
 
 
 @pytest.mark.parametrize("layout, folder, variable, prefix", [
