@@ -15,11 +15,15 @@ from enforcer import report
 from enforcer.actor import CLONE_SOURCES, clone_actor
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import CLAIMS_LISTING, POLICY_FILE, Repo
-from enforcer.model import Decision, StagedChange
+from enforcer.git import CLAIMS_LISTING, POLICY_FILE, Repo, listing_rows
+from enforcer.model import CLAIM_REFS, Decision, StagedChange
 from enforcer.policy import Policy, load_policy
 
-USER_CONFIG = ("config", "--get-regexp", r"^user\.(email|name)$")
+
+
+def user_config() -> tuple[str, ...] | None:
+    """The git call that tells who is acting, unless ENFORCER_ACTOR already does."""
+    return None if os.environ.get("ENFORCER_ACTOR") else ("config", "--get-regexp", r"^user\.(email|name)$")
 
 
 def say(text: str) -> None:
@@ -40,7 +44,7 @@ def clone_policy() -> Policy | None:
 
 
 def actor_of(policy: Policy, user_config: bytes) -> str | None:
-    """ENFORCER_ACTOR, else aliases[user.email], else user.name (from USER_CONFIG's output)."""
+    """ENFORCER_ACTOR, else aliases[user.email], else user.name (from user_config()'s output)."""
     found: dict[str, str] = {}
     for line in user_config.decode("utf-8", "replace").splitlines():
         key, _, value = line.partition(" ")
@@ -67,13 +71,16 @@ def merge_head(repo: Repo) -> str | None:
 
 def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> StagedChange:
     """The commit about to be made: branch, staged paths, merge source, claims, actor."""
-    calls = [("symbolic-ref", "-q", "HEAD"), USER_CONFIG, CLAIMS_LISTING,
-             ("for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/")]
+    ref = repo.head_ref()
+    calls = [user_config(), (*CLAIMS_LISTING, ref) if ref else CLAIMS_LISTING]  # claims, and is HEAD born?
     if with_paths:  # renames count on both sides, as on the server
         calls.append(("diff", "--cached", "--name-only", "-z", "--no-renames"))
-    head, user, claims, any_branch, *staged = repo.run_together(*calls)
-    ref = head.decode("utf-8", "replace").strip()
-    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    user, listing, *staged = repo.run_together(*calls)
+    rows = listing_rows(listing)
+    claims = [(sha, name) for sha, name in rows if name.startswith(CLAIM_REFS)]
+    born = ref is None or any(name == ref for _, name in rows)
+    first_commit = not born and not repo.run("for-each-ref", "--count=1", "refs/heads/").strip()
+    branch = ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
     paths = tuple(p.decode("utf-8", "replace") for p in b"".join(staged).split(b"\0") if p)
     merging = None
     merged = merge_head(repo)
@@ -82,7 +89,7 @@ def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> Staged
                        "(a commit on no branch)")
     return StagedChange(actor=actor_of(policy, user), branch=branch, paths=paths, merging=merging,
                         claims=repo.claims(claims), now=time.time(), actor_vars=CLONE_SOURCES,
-                        first_commit=not any_branch.strip())
+                        first_commit=first_commit)
 
 
 def judge_commit(policy: Policy, repo: Repo) -> int:

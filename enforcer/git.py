@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from typing import Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
 from enforcer.errors import EnforcerError
@@ -48,18 +47,18 @@ class Repo:
             raise GitError(f"git {args[0]} failed: {message}")
         return proc.stdout
 
-    def run_together(self, *calls: Sequence[str]) -> list[bytes]:
+    def run_together(self, *calls: Sequence[str] | None) -> list[bytes]:
         """Quick git commands started at once: a hook waits for the slowest, not for their sum.
-        A command that fails gives b""."""
+        A command that fails, or a None in place of one, gives b""."""
         try:
             procs = [subprocess.Popen(("git", *call), cwd=self.path, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL) for call in calls]
+                                      stderr=subprocess.DEVNULL) if call else None for call in calls]
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
         outputs = []
         for proc in procs:
-            out, _ = proc.communicate()
-            outputs.append(out if proc.returncode == 0 else b"")
+            out = proc.communicate()[0] if proc else b""
+            outputs.append(out if proc and proc.returncode == 0 else b"")
         return outputs
 
     def existing(self, shas: Iterable[str]) -> set[str]:
@@ -87,6 +86,20 @@ class Repo:
     def common_dir(self) -> str:
         out = _decode(self.run("rev-parse", "--git-common-dir")).strip()
         return os.path.abspath(os.path.join(self.path, out))
+
+    def head_ref(self) -> str | None:
+        """The ref HEAD names (refs/heads/<branch>, born or not), or None when detached."""
+        try:  # the HEAD file says it without starting git (files backend)
+            with open(os.path.join(self.git_dir(), "HEAD"), "rb") as f:
+                head = _decode(f.read()).strip()
+        except OSError:
+            head = ""
+        if head.startswith("ref: refs/") and head != "ref: refs/heads/.invalid":  # .invalid: reftable
+            return head[len("ref: "):]
+        if len(head) >= 40 and all(c in "0123456789abcdef" for c in head):
+            return None
+        ref = _decode(self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))).strip()
+        return ref or None
 
     def is_bare(self) -> bool:
         return _decode(self.run("rev-parse", "--is-bare-repository")).strip() == "true"
@@ -244,12 +257,12 @@ class Repo:
         _, problems = check_policy_bytes(raw, POLICY_FILE)
         return PolicyChange(tuple(str(p).replace("\n", " ") for p in problems if not p.warning))
 
-    def claims(self, listing: bytes | None = None) -> tuple[Claim, ...]:
+    def claims(self, refs: list[tuple[str, str]] | None = None) -> tuple[Claim, ...]:
         """The claims the repository holds (refs/enforcer/claims/<dir>), expired ones too.
 
-        ``listing``: the output of CLAIMS_LISTING, when the caller ran it already."""
-        out = self.run(*CLAIMS_LISTING) if listing is None else listing
-        refs = [line.split(" ", 1) for line in _decode(out).splitlines()]
+        ``refs``: (sha, refname) rows of CLAIMS_LISTING, when the caller listed them already."""
+        if refs is None:
+            refs = listing_rows(self.run(*CLAIMS_LISTING))
         if not refs:
             return ()
         batch = self.run("cat-file", "--batch", input="".join(f"{sha}\n" for sha, _ in refs).encode())
@@ -267,15 +280,22 @@ class Repo:
     def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
         """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""
         patterns = ["refs/heads/", "refs/remotes/"] if remote_too else ["refs/heads/"]
-        out = self.run("for-each-ref", "--format=%(objectname) %(refname)", *patterns)  # no spaces in ref names
         tips: dict[str, str] = {}
-        for line in _decode(out).splitlines():  # sorted: refs/heads/ first, so local branches win
-            sha, _, name = line.partition(" ")
+        for sha, name in listing_rows(self.run(*CLAIMS_LISTING[:2], *patterns)):  # refs/heads/ first: local wins
             if name.startswith("refs/heads/"):
                 tips[name[len("refs/heads/"):]] = sha
             elif name.count("/") >= 3 and not name.endswith("/HEAD"):
                 tips.setdefault(name.split("/", 3)[3], sha)
         return tips
+
+
+def listing_rows(out: bytes) -> list[tuple[str, str]]:
+    """(sha, refname) rows of ``for-each-ref --format='%(objectname) %(refname)'`` (ref names hold no spaces)."""
+    rows = []
+    for line in _decode(out).splitlines():
+        sha, _, name = line.partition(" ")
+        rows.append((sha, name))
+    return rows
 
 
 def _log_env() -> dict[str, str]:
@@ -296,6 +316,8 @@ class Running(Generic[T]):
         self._result: list[T] = []
         self._failure: list[BaseException] = []
         self._error = b""
+        import threading  # only walks need it; a commit's hook does not
+
         self._thread = threading.Thread(target=self._collect, args=(stdin, parse), daemon=True)
         self._thread.start()
 

@@ -9,9 +9,13 @@ file there and nothing moves.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shlex
+import site
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Iterable
@@ -46,15 +50,40 @@ exit 0
 """.replace("MARKER", MARKER).replace("SPOOL", SPOOL).replace("CHAINED", CHAINED)
 
 
+@functools.lru_cache(maxsize=1)
+def python_command() -> str:
+    """How a shim starts enforcer: the installed interpreter (absolute path), without ``site``
+    when enforcer and its dependencies import that way.
+
+    Processing site-packages' .pth files costs every Python start a few
+    milliseconds, tens where editable installs and tooling add their own, and
+    a hook pays it on every commit and push. So the shim sets sys.path itself
+    (the directories ``site`` would add) when a trial start shows that works;
+    otherwise it starts Python the usual way. -P: the working directory (a
+    repository's content, or the git dir's enforcer/ folder) never shadows the
+    package.
+    """
+    import enforcer
+
+    paths = [os.path.dirname(os.path.dirname(os.path.abspath(enforcer.__file__)))]
+    paths += [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]
+    paths = list(dict.fromkeys(paths))
+    preamble = f"import sys; sys.path += {json.dumps(paths)}"  # after the standard library, as site does
+    trial = f"{preamble}; import enforcer.hookrun, enforcer.policies, re2, yaml, jsonschema, pathspec"
+    fast = subprocess.run([sys.executable, "-S", "-P", "-c", trial], capture_output=True).returncode == 0
+    python = shlex.quote(sys.executable)
+    if not fast:
+        return f"{python} -P -m enforcer"
+    start = f"{preamble}; from enforcer.main import main; sys.exit(main())"
+    return f"{python} -S -P -c {shlex.quote(start)}"
+
+
 def shim_text(hook: str) -> str:
     if hook == "post-receive":
         return POST_RECEIVE
-    python = shlex.quote(sys.executable)
     return (f"#!/bin/sh\n{MARKER}\n"
             f"# A hook that was here before is kept as {hook}{CHAINED} and runs first.\n"
-            # -P: never import from the working directory (a repository's content, or
-            # the git dir's own enforcer/ folder, must not shadow the package)
-            f'exec {python} -P -m enforcer hook {hook} --shim "$0" -- "$@"\n')
+            f'exec {python_command()} hook {hook} --shim "$0" -- "$@"\n')
 
 
 def is_ours(path: Path) -> bool:

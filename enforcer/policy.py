@@ -8,11 +8,14 @@ changed, so hooks never import ``jsonschema`` or ``pathspec``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import marshal
 import os
-from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
+
+try:  # hashlib would load OpenSSL first: milliseconds every hook pays
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython builds _blake2 everywhere
+    from hashlib import blake2b
 
 from enforcer import __version__
 from enforcer.errors import EnforcerError, PolicyError, Problem
@@ -204,24 +207,26 @@ def _expand_groups(groups: Mapping[str, list[str]]) -> dict[str, frozenset[str]]
 
 def load_policy(path: str | os.PathLike[str], cache_dir: str | None = None) -> Policy:
     """Load and validate a policy file; raises PolicyError naming every problem."""
-    path = Path(path)
+    path = os.fspath(path)
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_POLICY_BYTES:
-            raise PolicyError([_too_big(str(path), size)])
-        raw = path.read_bytes()
+            raise PolicyError([_too_big(path, size)])
+        with open(path, "rb") as f:
+            raw = f.read()
     except FileNotFoundError:
-        raise EnforcerError(f"{path}: no such policy file (fix: create it, see `enforcer init`, "
+        raise EnforcerError(f"{path}: no such policy file (fix: create it, starting from the reference policy "
+                            "enforcer/policies/examples/sop.yaml in the package, "
                             "or pass --policy FILE)") from None
     except IsADirectoryError:
         raise EnforcerError(f"{path}: is a directory, not a policy file") from None
     except PermissionError:
         raise EnforcerError(f"{path}: cannot be read (permission denied)") from None
-    return load_policy_bytes(raw, str(path), cache_dir)
+    return load_policy_bytes(raw, path, cache_dir)
 
 
 def load_policy_bytes(raw: bytes, name: str, cache_dir: str | None = None) -> Policy:
-    key = hashlib.sha256(CACHE_FORMAT.encode() + b"\0" + raw).hexdigest()
+    key = blake2b(CACHE_FORMAT.encode() + b"\0" + raw, digest_size=32).hexdigest()
     cache_file = _cache_file(cache_dir, key)
     if cache_file is not None:
         try:

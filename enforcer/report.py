@@ -1,7 +1,6 @@
 """Decisions -> text, JSON or GitHub annotations, and the exit code."""
 from __future__ import annotations
 
-import json
 from typing import Callable, Sequence
 
 from enforcer.model import Decision, Violation
@@ -42,6 +41,8 @@ def _violation_json(v: Violation) -> dict[str, object]:
 
 
 def as_json(results: Sequence[Result]) -> str:
+    import json
+
     return json.dumps({
         "verdict": "allow" if exit_code(results) == 0 else "deny",
         "results": [{"subject": subject, "verdict": d.verdict, "note": d.note,

@@ -59,7 +59,7 @@ def check(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
         return {}, doc.problems
     if not isinstance(data, dict):
         doc.problem((), "the policy must be a mapping of sections (version:, branches:, ...)",
-                     "start from policies/examples/sop.yaml or `enforcer init`")
+                     "start from the reference policy: enforcer/policies/examples/sop.yaml in the package")
         return {}, doc.problems
     if doc.problems:  # keys that are not strings: the rest would only repeat them
         return data, doc.problems

@@ -16,10 +16,10 @@ import time
 from typing import Sequence
 
 from enforcer.actor import CLONE_SOURCES
-from enforcer.client import USER_CONFIG, actor_of, clone_policy, say
+from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
-from enforcer.git import CLAIMS_LISTING, Repo
-from enforcer.model import ZERO
+from enforcer.git import CLAIMS_LISTING, Repo, listing_rows
+from enforcer.model import CLAIM_REFS, ZERO
 from enforcer import report
 
 Line = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha
@@ -55,19 +55,21 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
     named = len(argv) > 1 and argv[0] != argv[1]  # git passes the URL twice for `git push URL`
     prefix = f"refs/remotes/{remote}/"
     repo = Repo()
-    user, listing, claims = repo.run_together(
-        USER_CONFIG, ("for-each-ref", "--format=%(objectname) %(refname)", prefix), CLAIMS_LISTING)
+    user, listing = repo.run_together(user_config(), (*CLAIMS_LISTING, prefix))  # claims and remote branches
     remote_tips: dict[str, str] = {}
-    for row in listing.decode("utf-8", "replace").splitlines():
-        sha, _, name = row.partition(" ")
-        if name != f"{prefix}HEAD":
+    claims = []
+    for sha, name in listing_rows(listing):
+        if name.startswith(CLAIM_REFS):
+            claims.append((sha, name))
+        elif name != f"{prefix}HEAD":
             remote_tips[name[len(prefix):]] = sha
     lines = parse_lines(stdin) or framework_line(repo, remote_tips)
     here = repo.existing({old for _, _, _, old in lines} - set(remote_tips.values())) | set(remote_tips.values())
     pushed = {ref[len("refs/heads/"):]: new for _, new, ref, _ in lines
               if ref.startswith("refs/heads/") and new != ZERO}
     tips = {**remote_tips, **pushed}  # the server's branches as they will be after the push
-    actor, now, known_claims = actor_of(policy, user), time.time(), repo.claims(claims)
+    actor, now = actor_of(policy, user), time.time()
+    known_claims = repo.claims(claims)
     results = []
     for _, new, ref, old in lines:
         if old != ZERO and old not in here:

@@ -1,8 +1,8 @@
 """Shared wording for fixes: names to suggest and commands to copy."""
 from __future__ import annotations
 
-import datetime
 import shlex
+import time
 
 from enforcer.policy import BranchRule, Policy
 from enforcer.regex import compile_regex
@@ -10,7 +10,7 @@ from enforcer.regex import compile_regex
 
 def today(now: float) -> str:
     """MMDD of the request's time (the SOP's branch-name suffix)."""
-    return datetime.datetime.fromtimestamp(now or 0).strftime("%m%d")
+    return time.strftime("%m%d", time.localtime(now or 0))
 
 
 def example_name(rule: BranchRule, now: float) -> str | None:

@@ -10,7 +10,7 @@ claim is live, no one else's change may touch a path under it.
 """
 from __future__ import annotations
 
-import datetime
+import time
 from typing import Iterator
 
 from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation
@@ -26,7 +26,7 @@ def live_claims(request: RefUpdate | StagedChange) -> list[Claim]:
 
 
 def _until(claim: Claim) -> str:
-    return datetime.datetime.fromtimestamp(claim.expires).strftime("%Y-%m-%d %H:%M")
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(claim.expires))
 
 
 def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:

@@ -96,7 +96,7 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
                       f"git push origin HEAD:{branch} with a valid {POLICY_FILE} committed")
     raw = repo.read_file(updates[0][1], POLICY_FILE)
     if raw is None:
-        return refuse(f"the first push must bring {POLICY_FILE}", f"commit a {POLICY_FILE} (see `enforcer init`)")
+        return refuse(f"the first push must bring {POLICY_FILE}", f"commit a {POLICY_FILE} (see `enforcer validate`, docs/policy.md)")
     try:
         policy = load_policy_bytes(raw, POLICY_FILE, "")
     except PolicyError as e:
