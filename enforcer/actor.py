@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
 
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Mapping, Sequence
 
 CI_VARIABLES = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "ENFORCER_ACTOR")
 

@@ -1,9 +1,13 @@
 """The decision core: ``decide(policy, request) -> Decision``. Pure: no I/O, git or clock."""
 from __future__ import annotations
 
-from enforcer.model import Decision, RefUpdate, Request, Violation
+from enforcer.model import Decision, RefUpdate, Violation
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only
+    from enforcer.model import Request
 
 
 def violations(policy: Policy, request: Request) -> list[Violation]:

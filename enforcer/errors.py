@@ -1,7 +1,7 @@
 """The one error type users see, and the policy error that names its place."""
 from __future__ import annotations
 
-from typing import NamedTuple
+from enforcer.tuples import NamedTuple
 
 
 class EnforcerError(Exception):

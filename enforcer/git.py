@@ -1,6 +1,6 @@
 """Every git call enforcer makes, and the facts the decision core needs.
 
-Subprocess git throughout: it sees objects in the pre-receive quarantine
+git itself throughout (started by enforcer.proc): it sees objects in the pre-receive quarantine
 (GIT_QUARANTINE_PATH, GIT_ALTERNATE_OBJECT_DIRECTORIES), costs no import,
 and is what every server already runs. Output is read with ``-z`` so names
 with spaces, newlines or unicode arrive intact; revisions go in on stdin or
@@ -9,16 +9,30 @@ after ``--end-of-options`` so a name starting with ``-`` is never an option.
 from __future__ import annotations
 
 import os
-import subprocess
-from typing import Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
+from enforcer import proc
 from enforcer.errors import EnforcerError
 from enforcer.model import CLAIM_REFS, ZERO, Claim, Commit, PolicyChange, RefUpdate, parse_claim
 from enforcer.policy import Policy
 from enforcer.regex import glob_matches
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any, Generic, TypeVar
+
+    T = TypeVar("T")
+
+    class _Generic(Generic[T]):
+        pass
+else:
+    T = None
+
+    class _Generic:  # Running[...] at run time, without typing.Generic
+        def __class_getitem__(cls, _: object) -> type:
+            return cls
+
 POLICY_FILE = "policy.yaml"
-T = TypeVar("T")
 CLAIMS_LISTING = ("for-each-ref", "--format=%(objectname) %(refname)", CLAIM_REFS)
 
 
@@ -37,28 +51,30 @@ class Repo:
         self.path = path
         self._git_dir: str | None = None
 
-    def run(self, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
+    def argv(self, args: Sequence[str]) -> list[str]:
+        return ["git", *args] if self.path == "." else ["git", "-C", self.path, *args]
+
+    def spawn(self, args: Sequence[str], **options: Any) -> proc.Child:
         try:
-            proc = subprocess.run(("git", *args), cwd=self.path, input=input, capture_output=True)
+            return proc.Child(self.argv(args), **options)
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH") from None
-        if proc.returncode not in ok:
-            message = _decode(proc.stderr).strip() or f"exit {proc.returncode}"
-            raise GitError(f"git {args[0]} failed: {message}")
-        return proc.stdout
+
+    def run(self, *args: str, input: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
+        child = self.spawn(args, stdin=input is not None)
+        out, err = child.communicate(input or b"")
+        if child.wait() not in ok:
+            raise GitError(f"git {args[0]} failed: {_decode(err).strip() or f'exit {child.returncode}'}")
+        return out
 
     def run_together(self, *calls: Sequence[str] | None) -> list[bytes]:
         """Quick git commands started at once: a hook waits for the slowest, not for their sum.
         A command that fails, or a None in place of one, gives b""."""
-        try:
-            procs = [subprocess.Popen(("git", *call), cwd=self.path, stdout=subprocess.PIPE,
-                                      stderr=subprocess.DEVNULL) if call else None for call in calls]
-        except FileNotFoundError:
-            raise GitError("git is not installed or not on PATH") from None
+        children = [self.spawn(call, quiet=True) if call else None for call in calls]
         outputs = []
-        for proc in procs:
-            out = proc.communicate()[0] if proc else b""
-            outputs.append(out if proc and proc.returncode == 0 else b"")
+        for child in children:
+            out = child.communicate()[0] if child else b""
+            outputs.append(out if child and child.returncode == 0 else b"")
         return outputs
 
     def existing(self, shas: Iterable[str]) -> set[str]:
@@ -70,7 +86,9 @@ class Repo:
         return {line for line in _decode(out).splitlines() if not line.endswith(" missing")}
 
     def status(self, *args: str) -> int:
-        return subprocess.run(("git", *args), cwd=self.path, capture_output=True).returncode
+        child = self.spawn(args, quiet=True)
+        child.communicate()
+        return child.wait()
 
     # -- where ----------------------------------------------------------------
     def git_dir(self) -> str:
@@ -126,8 +144,9 @@ class Repo:
 
     def read_file(self, rev: str, path: str) -> bytes | None:
         """A file's bytes at a revision, or None where it does not exist."""
-        proc = subprocess.run(("git", "cat-file", "blob", f"{rev}:{path}"), cwd=self.path, capture_output=True)
-        return proc.stdout if proc.returncode == 0 else None
+        child = self.spawn(("cat-file", "blob", f"{rev}:{path}"), quiet=True)
+        out, _ = child.communicate()
+        return out if child.returncode == 0 else None
 
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.status("merge-base", "--is-ancestor", older, newer) == 0
@@ -160,10 +179,10 @@ class Repo:
         if not revs:
             return list
         stdin = ("\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n").encode()
-        base = ["git", "log", "--stdin", "--name-only", "--no-renames", "-z", "--format=%x00%H %P"]
+        base = ["log", "--stdin", "--name-only", "--no-renames", "-z", "--format=%x00%H %P"]
         tail = ["--not", "--all"] if exclude_all_refs else []
-        others = Running(base + ["--no-merges"] + tail, self.path, stdin, parse_log)
-        merges = Running(base + ["--merges", "-c"] + tail, self.path, stdin,
+        others = Running(self, base + ["--no-merges"] + tail, stdin, parse_log)
+        merges = Running(self, base + ["--merges", "-c"] + tail, stdin,
                          lambda chunks: parse_log(chunks, combined=True))
         return lambda: others.output() + merges.output()
 
@@ -183,7 +202,7 @@ class Repo:
                 sha, _, source = line.partition(" ")
                 sources[sha] = by_sha.get(source, source)
             return sources
-        return Running(["git", "log", "--stdin", "--source", "--format=%H %S"], self.path, stdin.encode(),
+        return Running(self, ["log", "--stdin", "--source", "--format=%H %S"], stdin.encode(),
                        parse).output
 
     def ref_update(self, policy: Policy, actor: str | None, ref: str, old: str, new: str, *,
@@ -302,17 +321,16 @@ def _log_env() -> dict[str, str]:
     return {**os.environ, "GIT_FLUSH": "0"}  # git log flushes a pipe after every commit otherwise
 
 
-class Running(Generic[T]):
+class Running(_Generic[T]):
     """A git process whose output a thread reads and parses while the caller goes on.
 
     Every caller runs ``git log --stdin``, which reads all of stdin before it
     writes, so writing stdin first cannot deadlock.
     """
 
-    def __init__(self, args: list[str], cwd: str, stdin: bytes, parse: Callable[[Iterable[bytes]], T]) -> None:
+    def __init__(self, repo: Repo, args: list[str], stdin: bytes, parse: Callable[[Iterable[bytes]], T]) -> None:
         self._args = args
-        self._proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=_log_env())
+        self._child = repo.spawn(args, stdin=True, env=_log_env())
         self._result: list[T] = []
         self._failure: list[BaseException] = []
         self._error = b""
@@ -322,28 +340,23 @@ class Running(Generic[T]):
         self._thread.start()
 
     def _collect(self, stdin: bytes, parse: Callable[[Iterable[bytes]], T]) -> None:
-        proc = self._proc
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        child = self._child
         try:
-            with proc:
-                try:
-                    proc.stdin.write(stdin)
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass  # git stopped early: its exit code and stderr say why
-                stdout = proc.stdout
-                self._result.append(parse(iter(lambda: stdout.read(1 << 16), b"")))
-                self._error = proc.stderr.read()
+            child.write_all(stdin)
+            self._result.append(parse(child.chunks()))
+            self._error = child.communicate()[1]  # the rest: stderr, and the exit code
         except BaseException as e:  # handed to the caller's thread
             self._failure.append(e)
+        finally:
+            child.close()
 
     def output(self) -> T:
         self._thread.join()
         if self._failure:
             raise self._failure[0]
-        if self._proc.returncode != 0:
-            error = _decode(self._error).strip() or f"exit {self._proc.returncode}"
-            raise GitError(f"git {self._args[1]} failed: {error}")
+        if self._child.returncode != 0:
+            error = _decode(self._error).strip() or f"exit {self._child.returncode}"
+            raise GitError(f"git {self._args[0]} failed: {error}")
         return self._result[0]
 
 

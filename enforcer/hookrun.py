@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import sys
-from typing import Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 HOOKS = {
     "pre-receive": "enforcer.server_hooks.pre_receive",
@@ -55,4 +57,8 @@ def run_chained(path: str, args: Sequence[str], stdin: bytes) -> int:
         return 0
     if not os.access(path, os.X_OK):
         return 0  # git itself ignores a hook that is not executable
-    return subprocess.run([path, *args], input=stdin).returncode
+    from enforcer.proc import Child
+
+    child = Child([path, *args], stdin=True, capture=False)  # its output goes where ours goes
+    child.communicate(stdin)
+    return child.wait()

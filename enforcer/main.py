@@ -6,9 +6,12 @@ Exit codes: 0 allowed/clean, 1 denied/violations, 2 bad input, 3 ask,
 from __future__ import annotations
 
 import sys
-from typing import Sequence
 
 from enforcer.errors import EnforcerError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 INTERNAL_ERROR = 4
 

@@ -5,11 +5,16 @@ the core never does.
 """
 from __future__ import annotations
 
-from typing import Literal, NamedTuple, Union
+from enforcer.tuples import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Literal, Union
+
+    Verdict = Literal["allow", "ask", "deny"]
 
 ZERO = "0" * 40
 CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made by claim_text()
-Verdict = Literal["allow", "ask", "deny"]
 
 
 class Commit(NamedTuple):
@@ -138,7 +143,8 @@ class Deploy(NamedTuple):
     actor_vars: tuple[str, ...] = ()
 
 
-Request = Union[RefUpdate, StagedChange, CommandLine, Deploy]
+if TYPE_CHECKING:
+    Request = Union[RefUpdate, StagedChange, CommandLine, Deploy]
 
 
 class Violation(NamedTuple):

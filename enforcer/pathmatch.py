@@ -13,9 +13,12 @@ trailing slash matches directories only.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
 
 import re2
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterable, Sequence
 
 # (kind, key, dir_only) where kind is "root" (anchored literal), "name"
 # (unanchored literal name) or "regex" (key is the regex).

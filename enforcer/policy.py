@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import marshal
 import os
-from typing import Any, Iterable, Mapping, NamedTuple
 
 try:  # hashlib would load OpenSSL first: milliseconds every hook pays
     from _blake2 import blake2b
@@ -21,6 +20,12 @@ from enforcer import __version__
 from enforcer.errors import EnforcerError, PolicyError, Problem
 from enforcer.pathmatch import PathIndex, Spec
 from enforcer.regex import compile_glob
+from enforcer.tuples import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 MAX_POLICY_BYTES = 1 << 20
 CACHE_FORMAT = f"{__version__}-1"

@@ -8,10 +8,14 @@ import json
 import os
 import sqlite3
 import time
-from typing import Any, NamedTuple, Protocol
 
 from enforcer.errors import EnforcerError
 from enforcer.model import Decision, Violation
+from enforcer.tuples import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Any, Protocol
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -53,9 +57,10 @@ def record_for(hook: str, actor: str | None, ref: str, old: str, new: str, decis
                   decision.overridden)
 
 
-class Store(Protocol):
-    def add(self, records: list[Record]) -> None: ...
-    def list(self, limit: int = 100) -> list[dict[str, Any]]: ...
+if TYPE_CHECKING:
+    class Store(Protocol):
+        def add(self, records: list[Record]) -> None: ...
+        def list(self, limit: int = 100) -> list[dict[str, Any]]: ...
 
 
 def _violations_json(record: Record) -> str:

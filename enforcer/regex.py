@@ -6,14 +6,17 @@ time linear in the input, so a pattern like ``(a+)+$`` cannot hang a hook.
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import re2
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from typing import Any
+
+    Pattern = Any  # re2._Regexp; the stub-less module gives no public type
+
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # errors are reported by us, not printed to stderr by RE2
-
-Pattern = Any  # re2._Regexp; the stub-less module gives no public type
 
 
 class RegexError(ValueError):

@@ -1,9 +1,12 @@
 """Decisions -> text, JSON or GitHub annotations, and the exit code."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
 
 from enforcer.model import Decision, Violation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Callable, Sequence
 
 Result = tuple[str, Decision]  # (what was judged, e.g. a ref; its decision)
 FORMATS = ("text", "json", "github")

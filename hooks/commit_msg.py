@@ -7,10 +7,13 @@ about messages, so they pass.
 """
 from __future__ import annotations
 
-from typing import Sequence
 
 from enforcer.client import clone_policy, judge_commit, merge_head
 from enforcer.git import Repo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:

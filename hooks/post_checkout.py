@@ -1,12 +1,15 @@
 """post-checkout: warn on switching to a branch where commits will be refused. Never blocks."""
 from __future__ import annotations
 
-from typing import Sequence
 
 from enforcer import report
 from enforcer.client import clone_policy, say, staged_change
 from enforcer.engine import decide
 from enforcer.git import Repo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:

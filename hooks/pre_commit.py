@@ -6,10 +6,13 @@ the staged paths (ownership, other actors' claims) and a merge in progress
 """
 from __future__ import annotations
 
-from typing import Sequence
 
 from enforcer.client import clone_policy, judge_commit
 from enforcer.git import Repo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Sequence
 
+from enforcer import report
 from enforcer.actor import CLONE_SOURCES
 from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
 from enforcer.git import CLAIMS_LISTING, Repo, listing_rows
 from enforcer.model import CLAIM_REFS, ZERO
-from enforcer import report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 Line = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha
 

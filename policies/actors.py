@@ -1,10 +1,13 @@
 """Who is acting: an actor the policy does not know is refused, naming where we looked."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import Deploy, RefUpdate, StagedChange, Violation
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange, Deploy)
 

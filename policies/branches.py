@@ -2,12 +2,15 @@
 and no direct commits on integration branches."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import Commit, RefUpdate, StagedChange, Violation
 from enforcer.policies._hints import example_name, q, short, switch_hint, who
 from enforcer.policy import BranchRule, Policy
 from enforcer.regex import compile_regex, glob_matches
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
 

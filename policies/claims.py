@@ -11,11 +11,14 @@ claim is live, no one else's change may touch a path under it.
 from __future__ import annotations
 
 import time
-from typing import Iterator
 
 from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation
 from enforcer.policies.ownership import changed_paths
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
 CLOCK_SKEW = 60  # seconds a claim's expiry may exceed now + ttl (the clients' clocks drift)

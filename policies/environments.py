@@ -1,12 +1,15 @@
 """Deploy gates: which tags an environment takes, what must come first, who approves."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import Deploy, Violation
 from enforcer.policies._hints import q, who
 from enforcer.policy import Policy
 from enforcer.regex import compile_regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (Deploy,)
 

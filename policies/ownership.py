@@ -5,10 +5,13 @@ are anyone's who may push the branch.
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator
 
 from enforcer.model import RefUpdate, StagedChange, Violation
 from enforcer.policy import OwnerEntry, Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterable, Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
 

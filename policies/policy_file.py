@@ -1,11 +1,14 @@
 """Policy protection: only `policy.owners` change the policy file, and only to a valid one."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import RefUpdate, Violation
 from enforcer.policies._hints import who
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
 

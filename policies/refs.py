@@ -6,10 +6,13 @@ included until the deploy runner that reads them exists.
 """
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import CLAIM_REFS, RefUpdate, Violation
 from enforcer.policy import Policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
 

@@ -1,12 +1,15 @@
 """Release tags: who may create them, their names, annotated only, never moved or deleted."""
 from __future__ import annotations
 
-from typing import Iterator
 
 from enforcer.model import RefUpdate, Violation
 from enforcer.policies._hints import q, who
 from enforcer.policy import Policy, TagRule
 from enforcer.regex import compile_regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
 

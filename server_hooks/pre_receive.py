@@ -1,9 +1,12 @@
 """pre-receive: judge every ref of the push; refuse the whole push if one is refused."""
 from __future__ import annotations
 
-from typing import Sequence
 
 from enforcer.server_hooks.receive import parse_updates, run
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:

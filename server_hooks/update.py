@@ -1,9 +1,12 @@
 """update: judge one ref (for servers that run per-ref hooks; a multi-ref push can land in part)."""
 from __future__ import annotations
 
-from typing import Sequence
 
 from enforcer.server_hooks.receive import run, say
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:
