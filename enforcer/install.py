@@ -131,6 +131,11 @@ def uninstall(hooks_dir: Path, hooks: Iterable[str], d_folders: bool = False) ->
     done: list[str] = []
     for hook in hooks:
         target = hooks_dir / f"{hook}.d" / D_NAME if d_folders else hooks_dir / hook
+        kept = hooks_dir / f"{hook}.legacy"  # where the pre-commit framework keeps a hook it replaced
+        if not d_folders and not is_ours(target) and is_ours(kept):
+            kept.unlink()
+            done.append(f"{kept}: removed (the pre-commit framework had kept it there)")
+            continue
         if not is_ours(target):
             continue
         target.unlink()

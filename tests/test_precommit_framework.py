@@ -131,3 +131,17 @@ def test_coexists_with_framework_hooks(project: Path) -> None:
     assert "framework ran" in said(refused)
     assert enforcer(project, "uninstall").returncode == 0
     assert "pre-commit" in (project / ".git" / "hooks" / "pre-commit").read_text()  # the framework's, back
+
+
+def test_the_framework_installed_after_enforcer_keeps_it(project: Path) -> None:
+    hooks = project / ".git" / "hooks"
+    assert enforcer(project, "install").returncode == 0
+    (project / ".pre-commit-config.yaml").write_text("repos: []\n")
+    assert run(project, "jgirmay", *PRE_COMMIT, "install").returncode == 0  # moves ours to pre-commit.legacy
+    assert (hooks / "pre-commit.legacy").exists()
+    (project / "app.py").write_text("x")
+    git(project, "add", "app.py", ".pre-commit-config.yaml")
+    refused = run(project, "jgirmay", "git", "commit", "-qm", "direct")
+    assert refused.returncode == 1 and "branches.direct_commits" in said(refused)
+    assert enforcer(project, "uninstall").returncode == 0
+    assert not (hooks / "pre-commit.legacy").exists() and (hooks / "pre-commit").exists()
