@@ -12,7 +12,7 @@ import os
 
 from enforcer import proc
 from enforcer.errors import EnforcerError
-from enforcer.model import CLAIM_REFS, ZERO, Claim, Commit, PolicyChange, RefUpdate, parse_claim
+from enforcer.model import CLAIM_REFS, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path, parse_claim
 from enforcer.policy import Policy
 from enforcer.regex import glob_matches
 
@@ -33,7 +33,8 @@ else:
             return cls
 
 POLICY_FILE = "policy.yaml"
-CLAIMS_LISTING = ("for-each-ref", "--format=%(objectname) %(refname)", CLAIM_REFS)
+LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
+CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
 
 
 class GitError(EnforcerError):
@@ -151,15 +152,6 @@ class Repo:
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.status("merge-base", "--is-ancestor", older, newer) == 0
 
-    def refs(self, *patterns: str) -> dict[str, str]:
-        """refname -> the commit it points to (tags peeled)."""
-        out = self.run("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *patterns)
-        refs: dict[str, str] = {}
-        for line in _decode(out).splitlines():
-            name, sha, peeled = line.split("\0")
-            refs[name] = peeled or sha
-        return refs
-
     # -- facts ----------------------------------------------------------------
     def commits(self, include: Iterable[str], exclude: Iterable[str] = (), *,
                 exclude_all_refs: bool = False) -> list[Commit]:
@@ -220,10 +212,10 @@ class Repo:
         """
         deleted = new == ZERO
         if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
-            path = ref[len(CLAIM_REFS):].rstrip("/") + "/"
             blob = None if deleted else self.run("cat-file", "blob", new, ok=(0, 128))
             return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
-                             claim=parse_claim(path, _decode(blob)) if blob else None, break_glass=break_glass)
+                             claim=parse_claim(claim_path(ref), _decode(blob)) if blob else None,
+                             break_glass=break_glass)
         pending_commits: Callable[[], list[Commit]] = list
         if not deleted:  # the longest walk starts first; the others run beside it
             pending_commits = self.start_commits([new], exclude_all_refs=True) if exclude is None \
@@ -291,7 +283,7 @@ class Repo:
             fields = header.split()
             size = int(fields[2]) if len(fields) == 3 else 0
             body, batch = batch[:size], batch[size + 1:]
-            claim = parse_claim(ref[len(CLAIM_REFS):] + "/", _decode(body)) if fields[1:2] == [b"blob"] else None
+            claim = parse_claim(claim_path(ref), _decode(body)) if fields[1:2] == [b"blob"] else None
             if claim is not None:
                 found.append(claim)
         return tuple(found)
@@ -300,7 +292,7 @@ class Repo:
         """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""
         patterns = ["refs/heads/", "refs/remotes/"] if remote_too else ["refs/heads/"]
         tips: dict[str, str] = {}
-        for sha, name in listing_rows(self.run(*CLAIMS_LISTING[:2], *patterns)):  # refs/heads/ first: local wins
+        for sha, name in listing_rows(self.run(*LISTING, *patterns)):  # refs/heads/ first: local wins
             if name.startswith("refs/heads/"):
                 tips[name[len("refs/heads/"):]] = sha
             elif name.count("/") >= 3 and not name.endswith("/HEAD"):

@@ -42,6 +42,11 @@ class Claim(NamedTuple):
     expires: float  # unix time
 
 
+def claim_path(ref: str) -> str:
+    """The directory a refs/enforcer/claims/<dir> ref claims, as claims name it: ``<dir>/``."""
+    return ref[len(CLAIM_REFS):].rstrip("/") + "/"
+
+
 def claim_text(holder: str, expires: int) -> str:
     return f"holder {holder}\nexpires {expires}\n"
 

@@ -18,7 +18,7 @@ from enforcer import report
 from enforcer.actor import CLONE_SOURCES
 from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
-from enforcer.git import CLAIMS_LISTING, Repo, listing_rows
+from enforcer.git import LISTING, Repo, listing_rows
 from enforcer.model import CLAIM_REFS, ZERO
 
 TYPE_CHECKING = False
@@ -58,7 +58,7 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
     named = len(argv) > 1 and argv[0] != argv[1]  # git passes the URL twice for `git push URL`
     prefix = f"refs/remotes/{remote}/"
     repo = Repo()
-    user, listing = repo.run_together(user_config(), (*CLAIMS_LISTING, prefix))  # claims and remote branches
+    user, listing = repo.run_together(user_config(), (*LISTING, CLAIM_REFS, prefix))  # claims, remote branches
     remote_tips: dict[str, str] = {}
     claims = []
     for sha, name in listing_rows(listing):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation
+from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation, claim_path
 from enforcer.policies.ownership import changed_paths
 from enforcer.policy import Policy
 
@@ -53,7 +53,7 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
 
 
 def _judge_claim_ref(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
-    path = request.ref[len(CLAIM_REFS):].rstrip("/") + "/"
+    path = claim_path(request.ref)
     actor = request.actor
     live = live_claims(request)
     if request.deleted:

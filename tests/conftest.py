@@ -44,16 +44,21 @@ def enforcer(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     return subprocess.run(("enforcer", *args), cwd=cwd, capture_output=True, text=True, env=full_env)
 
 
+def policy_repo(path: Path) -> Path:
+    """A new repository at ``path`` whose first commit is the reference policy, on main."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    shutil.copy(SOP, path / "policy.yaml")
+    git(path, "add", "policy.yaml")
+    git(path, "commit", "-qm", "policy")
+    return path
+
+
 class Repo:
     """A real repository with the reference policy at its root commit."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True, exist_ok=True)
-        git(path, "init", "-q", "-b", "main")
-        shutil.copy(SOP, path / "policy.yaml")
-        git(path, "add", "policy.yaml")
-        git(path, "commit", "-qm", "policy")
+        self.path = policy_repo(path)
         self.root = self.rev("HEAD")
         git(path, "branch", "dev")
 

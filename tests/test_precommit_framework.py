@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SOP, enforcer, git
+from tests.conftest import ROOT, enforcer, git, policy_repo
 
 TODAY = datetime.date.today().strftime("%m%d")
 PRE_COMMIT = (sys.executable, "-m", "pre_commit")
@@ -47,12 +47,7 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(tmp_path: Path, pre_commit_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PRE_COMMIT_HOME", str(pre_commit_home))
-    repo = tmp_path / "project"
-    git(tmp_path, "init", "-q", "-b", "main", str(repo))
-    shutil.copy(SOP, repo / "policy.yaml")
-    git(repo, "add", "policy.yaml")
-    git(repo, "commit", "-qm", "policy")
-    return repo
+    return policy_repo(tmp_path / "project")
 
 
 def run(repo: Path, actor: str, *args: str) -> subprocess.CompletedProcess[str]:

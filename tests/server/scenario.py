@@ -1,25 +1,19 @@
 """The walk every real-server test makes: bootstrap, a refused direct commit, a worker's branch, a claim."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Callable
 
 from enforcer.model import claim_text
-from tests.conftest import SOP, enforcer, git
+from tests.conftest import enforcer, git, policy_repo
 
 Push = Callable[..., subprocess.CompletedProcess[str]]  # push(actor, *refspecs)
 
 
 def make_clone(tmp_path: Path) -> Path:
-    clone = tmp_path / "clone"
-    git(tmp_path, "init", "-q", "-b", "main", str(clone))
-    shutil.copy(SOP, clone / "policy.yaml")
-    git(clone, "add", "policy.yaml")
-    git(clone, "commit", "-qm", "policy")
-    return clone
+    return policy_repo(tmp_path / "clone")
 
 
 def assert_enforced(push: Push, clone: Path, bare: Path) -> None:
