@@ -66,7 +66,8 @@ def python_command() -> str:
     import enforcer
 
     paths = [os.path.dirname(os.path.dirname(os.path.abspath(enforcer.__file__)))]
-    paths += [p for p in site.getsitepackages() + [site.getusersitepackages()] if os.path.isdir(p)]
+    user = [site.getusersitepackages()] if site.ENABLE_USER_SITE else []  # as site itself decides
+    paths += [p for p in site.getsitepackages() + user if os.path.isdir(p)]
     paths = list(dict.fromkeys(paths))
     preamble = f"import sys; sys.path += {json.dumps(paths)}"  # after the standard library, as site does
     trial = f"{preamble}; import enforcer.hookrun, enforcer.policies, re2, yaml, jsonschema, pathspec"
