@@ -21,7 +21,7 @@ ROOT = HERE.parent
 WORK = HERE / "work"
 sys.path.insert(0, str(HERE))
 
-from run import machine, write_section  # noqa: E402
+from run import compile_package, machine, write_section  # noqa: E402
 
 RUNS = 21
 BRANCH = "feature/bench-0101"
@@ -74,6 +74,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str], stdin: str = "") -> fl
 
 
 def main() -> None:
+    compile_package()
     WORK.mkdir(exist_ok=True)
     floor_script = no_commit_to_branch()
     clone, line = setup()

@@ -20,7 +20,7 @@ WORK = HERE / "work"
 sys.path.insert(0, str(HERE))
 
 from history import build  # noqa: E402
-from run import machine, policy_text, side_by_side, write_section  # noqa: E402
+from run import compile_package, machine, policy_text, side_by_side, write_section  # noqa: E402
 
 RUNS = 9
 
@@ -61,6 +61,7 @@ def timed_push(server: Path, hooks: bool, refspec: str) -> float:
 
 
 def main() -> None:
+    compile_package()
     WORK.mkdir(exist_ok=True)
     for old in WORK.glob("template-*.git"):
         shutil.rmtree(old)

@@ -97,6 +97,7 @@ def check(base: str, head: str, branch: str | None, actor: str | None, policy_fi
     head_sha = repo.resolve(head)
     if head_sha is None:
         raise EnforcerError(f"--head {head}: no such commit")
+    walk = repo.start_commits([head_sha], [base_sha])  # git works while the policy is read
     branch = branch or actors.first_set(("GITHUB_BASE_REF", "GITHUB_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
                                          "CI_COMMIT_REF_NAME")) or repo.default_branch()
     if not branch:
@@ -111,7 +112,7 @@ def check(base: str, head: str, branch: str | None, actor: str | None, policy_fi
     who, looked = actors.ci_actor(policy, actor)
     request = repo.ref_update(policy, who, f"refs/heads/{branch}", base_sha, head_sha, exclude=[base_sha],
                               branch_tips=lambda: repo.branch_tips(remote_too=True),
-                              actor_vars=looked, now=time.time())
+                              actor_vars=looked, now=time.time(), walk=walk)
     results = [(f"{base_sha[:10]}..{head_sha[:10]} -> {branch}", decide(policy, request))]
     click.echo(report.RENDERERS[fmt](results))
     return report.exit_code(results)

@@ -128,9 +128,8 @@ class Repo:
 
     def default_branch(self) -> str | None:
         """The branch HEAD names (on a server: the default branch)."""
-        out = self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))
-        ref = _decode(out).strip()
-        return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+        ref = self.head_ref()
+        return ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
 
     # -- objects --------------------------------------------------------------
     def resolve(self, rev: str) -> str | None:
@@ -202,13 +201,15 @@ class Repo:
                    branch_tips: Callable[[], Mapping[str, str]] = dict,
                    actor_vars: tuple[str, ...] = (), now: float = 0.0,
                    break_glass: str | None = None, claims: tuple[Claim, ...] = (),
-                   bootstrap: bool = False) -> RefUpdate:
+                   bootstrap: bool = False, walk: Callable[[], list[Commit]] | None = None) -> RefUpdate:
         """Everything the core needs about one ref update.
 
         ``exclude`` limits the new commits (``enforcer check``: the base); None
         means "reachable from no existing ref" (a server, before its refs move).
         ``branch_tips`` gives the branches a merge may come from (name -> sha):
         the server's, plus those pushed along; asked only where a rule needs them.
+        ``walk``: the commit walk for this range, if the caller started it already
+        (``start_commits``: git can work while the caller loads the policy).
         """
         deleted = new == ZERO
         if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
@@ -217,9 +218,10 @@ class Repo:
                              claim=parse_claim(claim_path(ref), _decode(blob)) if blob else None,
                              break_glass=break_glass)
         pending_commits: Callable[[], list[Commit]] = list
-        if not deleted:  # the longest walk starts first; the others run beside it
-            pending_commits = self.start_commits([new], exclude_all_refs=True) if exclude is None \
-                else self.start_commits([new], exclude)
+        if walk is not None:
+            pending_commits = walk
+        elif not deleted:  # the longest walk starts first; the others run beside it
+            pending_commits = self.start_commits([new], exclude or (), exclude_all_refs=exclude is None)
         branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
         rule = policy.branch_rule(branch) if branch is not None else None
         merge_facts = rule is not None and not rule.direct_commits and not deleted

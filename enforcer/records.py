@@ -4,7 +4,6 @@ The interface is two methods so that a shared database can stand in later.
 """
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -67,6 +66,10 @@ def _violations_json(record: Record) -> str:
     def one(v: Violation, overridden: bool) -> dict[str, Any]:
         return {"rule": v.rule, "check": v.check, "reason": v.reason, "fix": v.fix,
                 "evaluate_only": v.evaluate_only, "overridden": overridden}
+
+    if not record.violations and not record.overridden:
+        return "[]"  # the common case, without importing json
+    import json
 
     return json.dumps([one(v, False) for v in record.violations] + [one(v, True) for v in record.overridden])
 
@@ -151,6 +154,8 @@ class SQLiteStore:
         finally:
             db.close()
         keys = ("id", "time", "hook", "actor", "ref", "old", "new", "verdict", "note", "violations")
+        import json
+
         return [{**dict(zip(keys, row)), "violations": json.loads(row[-1])} for row in rows]
 
 

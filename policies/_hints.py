@@ -1,7 +1,6 @@
 """Shared wording for fixes: names to suggest and commands to copy."""
 from __future__ import annotations
 
-import shlex
 import time
 
 from enforcer.policy import BranchRule, Policy
@@ -48,6 +47,8 @@ def who(policy: Policy, names: tuple[str, ...]) -> str:
 
 def q(name: str) -> str:
     """Quote a (possibly hostile) name for a command the user will paste."""
+    import shlex  # only refusals quote names; shlex brings re
+
     return shlex.quote(name)
 
 

@@ -9,16 +9,19 @@ import functools
 import os
 import sys
 import time
-from pathlib import Path
 
 from enforcer import report
 from enforcer.actor import first_set
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
-from enforcer.model import ZERO, Decision, Violation
+from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import default_store, record_for
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Callable
 
 DEFAULT_ACTOR_FROM = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER", "ENFORCER_ACTOR")
 Update = tuple[str, str, str]  # (old, new, ref)
@@ -47,8 +50,12 @@ def push_option(name: str) -> str | None:
     return None
 
 
-def enforcer_dir(repo: Repo) -> Path:
-    return Path(repo.git_dir()) / "enforcer"
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
 
 
 def server_policy(repo: Repo) -> tuple[Policy | None, str]:
@@ -60,25 +67,26 @@ def server_policy(repo: Repo) -> tuple[Policy | None, str]:
     tip = repo.resolve(f"refs/heads/{branch}") if branch else None
     if tip is None:
         return None, ""
-    home = enforcer_dir(repo)
-    last_good = home / "last-good-policy.yaml"
+    home = os.path.join(repo.git_dir(), "enforcer")
+    cache = os.path.join(home, "cache")
+    last_good = os.path.join(home, "last-good-policy.yaml")
     raw = repo.read_file(tip, POLICY_FILE)
     if raw is not None:
         try:
-            policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", str(home / "cache"))
-            if not last_good.exists() or last_good.read_bytes() != raw:
-                home.mkdir(parents=True, exist_ok=True)
-                tmp = last_good.with_suffix(".tmp")
-                tmp.write_bytes(raw)
-                os.replace(tmp, last_good)
+            policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", cache)
+            if _read(last_good) != raw:
+                os.makedirs(home, exist_ok=True)
+                with open(last_good + ".tmp", "wb") as f:
+                    f.write(raw)
+                os.replace(last_good + ".tmp", last_good)
             return policy, ""
         except PolicyError as e:
             problem = f"{POLICY_FILE} on {branch} is invalid ({e.problems[0].message})"
     else:
         problem = f"there is no {POLICY_FILE} on {branch}"
-    if last_good.exists():
-        policy = load_policy_bytes(last_good.read_bytes(), "last good policy", str(home / "cache"))
-        return policy, f"{problem}: judged by the last policy that validated"
+    kept = _read(last_good)
+    if kept is not None:
+        return load_policy_bytes(kept, "last good policy", cache), f"{problem}: judged by the last policy that validated"
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
                         f"fix: a server administrator restores a valid {POLICY_FILE} on {branch}")
 
@@ -111,9 +119,13 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
 
 def judge(updates: list[Update], hook: str) -> int:
     repo = Repo()
+    # git walks the pushed commits while the policy, the claims and the store are read
+    walks = [repo.start_commits([new], exclude_all_refs=True) if new != ZERO and not ref.startswith(CLAIM_REFS)
+             else None for _, new, ref in updates]
     store = default_store(repo.git_dir())
     policy, note = server_policy(repo)
     if policy is None:
+        _finish(walks)
         actor, decision = _bootstrap(repo, updates)
         results = [(ref, decision) for _, _, ref in updates]
         records = [record_for("bootstrap", actor, ref, old, new, decision) for old, new, ref in updates]
@@ -132,9 +144,9 @@ def judge(updates: list[Update], hook: str) -> int:
         reason = push_option("enforcer.break-glass")
         claims = repo.claims()
         results = []
-        for old, new, ref in updates:
+        for (old, new, ref), walk in zip(updates, walks):
             request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),
-                                      now=now, break_glass=reason, claims=claims)
+                                      now=now, break_glass=reason, claims=claims, walk=walk)
             results.append((ref, decide(policy, request)))
         records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
     store.add(records)  # a decision without a trace is no decision: RecordError refuses the push
@@ -147,6 +159,16 @@ def judge(updates: list[Update], hook: str) -> int:
     if refused and len(results) > 1:
         say("enforcer: the whole push is refused: every ref must pass")
     return 1 if refused else 0
+
+
+def _finish(walks: list[Callable[[], object] | None]) -> None:
+    """Wait for walks no one will read (the bootstrap is judged without them)."""
+    for walk in walks:
+        try:
+            if walk is not None:
+                walk()
+        except EnforcerError:
+            pass
 
 
 def run(hook: str, updates: list[Update]) -> int:
