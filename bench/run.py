@@ -24,6 +24,9 @@ sys.path.insert(0, str(HERE))
 from history import DIRS, build  # noqa: E402
 
 RUNS = 15
+# the console script beside this interpreter, as a virtualenv has it (a version manager's shim on PATH,
+# such as pyenv's, would add its own tens of milliseconds to every run)
+ENFORCER = str(Path(sys.executable).with_name("enforcer"))
 
 
 def ownership_yaml(entries: int) -> str:
@@ -73,15 +76,17 @@ def bench_check() -> list[tuple[str, str, str, str, str]]:
                           text=True).stdout.split()[0]
     env = {**os.environ, "ENFORCER_CACHE_DIR": str(WORK / "cache")}
     floor = ["git", "log", "--format=%H", "--name-only", f"{root}..main"]
-    check = ["enforcer", "check", "--base", root, "--head", "main", "--actor", "dev", "--policy", str(policy)]
+    check = [ENFORCER, "check", "--base", root, "--head", "main", "--actor", "dev", "--policy", str(policy)]
     t = side_by_side({"floor": (floor, repo), "main": (check + ["--branch", "main"], repo),
                       "dev": (check + ["--branch", "dev"], repo)}, env)
     rows = []
-    for name, what in (("main", "ownership of every commit"), ("dev", "+ direct_commits/merge_from facts")):
+    for name, what in (("main", "ownership of every commit: the issue's target"),
+                       ("dev", "+ direct_commits and merge_from over 2,001 branches: beyond the target")):
         ratio = t[name] / t["floor"]
+        met = "yes" if ratio <= 1.5 else "NO"
         rows.append((f"`enforcer check` over 10,000 commits, 1,000 ownership entries, branch {name} ({what})",
                      f"{t[name] * 1000:.0f} ms", f"{t['floor'] * 1000:.0f} ms (`git log --format=%H --name-only`)",
-                     f"{ratio:.2f}x", "yes" if ratio <= 1.5 else "NO"))
+                     f"{ratio:.2f}x", met if name == "main" else f"(1.5x would be: {met.lower()})"))
     return rows
 
 
