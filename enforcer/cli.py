@@ -86,18 +86,19 @@ def check(base: str, head: str, branch: str | None, actor: str | None, policy_fi
     from enforcer import report
     from enforcer.engine import decide
     from enforcer.git import POLICY_FILE, Repo
+    from enforcer.prefetch import take
 
     repo = Repo()
-    base_sha = repo.resolve(base)
+    started = take(base, head)
+    base_sha, head_sha, walk = started if started else (repo.resolve(base), repo.resolve(head), None)
     if base_sha is None:
         if repo.is_shallow():
             raise EnforcerError(f"--base {base} is not in this shallow clone: fetch the whole history "
                                 "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)")
         raise EnforcerError(f"--base {base}: no such commit")
-    head_sha = repo.resolve(head)
     if head_sha is None:
         raise EnforcerError(f"--head {head}: no such commit")
-    walk = repo.start_commits([head_sha], [base_sha])  # git works while the policy is read
+    walk = walk or repo.start_commits([head_sha], [base_sha])  # git works while the policy is read
     branch = branch or actors.first_set(("GITHUB_BASE_REF", "GITHUB_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
                                          "CI_COMMIT_REF_NAME")) or repo.default_branch()
     if not branch:

@@ -23,6 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from enforcer.hookrun import main as hook_main
 
             return hook_main(args[1:])
+        if args[:1] == ["check"]:
+            from enforcer.prefetch import start_check
+
+            start_check(args)  # git starts on the commits while click loads
         return _run(args)
     except EnforcerError as e:
         print(f"enforcer: error: {e}", file=sys.stderr)

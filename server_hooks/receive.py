@@ -21,7 +21,7 @@ from enforcer.records import default_store, record_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 DEFAULT_ACTOR_FROM = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER", "ENFORCER_ACTOR")
 Update = tuple[str, str, str]  # (old, new, ref)
@@ -161,7 +161,7 @@ def judge(updates: list[Update], hook: str) -> int:
     return 1 if refused else 0
 
 
-def _finish(walks: list[Callable[[], object] | None]) -> None:
+def _finish(walks: Iterable[Callable[[], object] | None]) -> None:
     """Wait for walks no one will read (the bootstrap is judged without them)."""
     for walk in walks:
         try:
