@@ -422,12 +422,12 @@ def _wide_pattern_warnings(pattern: str) -> Iterator[tuple[str, str]]:
         word = re.fullmatch(r"\^([A-Za-z0-9_.-]+)", alternative)
         if word:
             w = word.group(1)
-            yield (f"{alternative!r} also matches longer command words (^ls matches lsblk)",
+            yield (f"{alternative!r} also matches longer command words ({w}x, {w}-anything)",
                    f"delimit the word: ^{w}(\\s|$)")
         option = re.search(r"(?:^|\s)(--?[A-Za-z][A-Za-z0-9-]*)$", alternative)
         if option:
             o = option.group(1)
-            yield (f"{alternative!r} matches the option {o} by prefix ({o} also matches {o}er)",
+            yield (f"{alternative!r} matches the option {o} by prefix ({o}x, {o}-anything too)",
                    f"delimit it: {o}(\\s|=|$)")
 
 
