@@ -39,3 +39,10 @@ def test_an_evil_merge_lists_the_paths_it_changed_itself(repo: Repo) -> None:
     clean = repo.merge("feature/x-1124")  # comes first in git's output, with no paths
     commits = {c.sha: c for c in GitRepo(str(repo.path)).commits([clean], [side])}
     assert commits[evil].paths == ("architect/evil.md",) and commits[clean].paths == ()
+
+
+def test_large_input_and_output_through_one_git_call(repo: Repo) -> None:
+    """cat-file --batch-check answers while it still reads: neither pipe may fill up and stall."""
+    head = repo.rev("HEAD")
+    missing = [f"{i:040x}" for i in range(1, 20_000)]  # ~800 KB in, as much out
+    assert GitRepo(str(repo.path)).existing([head, *missing]) == {head}
