@@ -1,9 +1,9 @@
 """Write and remove the hook shims, beside hooks already there.
 
 A shim is a few lines of sh that exec the installed interpreter (absolute
-path) with ``-m enforcer hook NAME``. A hook already in place moves to
-``NAME.before-enforcer`` and is run first by enforcer, with the same arguments and
-stdin; ``uninstall`` puts it back. In ``NAME.d/`` folders (GitLab custom
+path) to run ``enforcer hook NAME`` (see ``python_command``); post-receive's
+is plain sh. A hook already in place moves to ``NAME.before-enforcer`` and is
+run first, with the same arguments and stdin; ``uninstall`` puts it back. In ``NAME.d/`` folders (GitLab custom
 hooks, Gitea/Forgejo) the hosting server runs every file, so ours is one
 file there and nothing moves.
 """
