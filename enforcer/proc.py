@@ -122,10 +122,3 @@ class Child:
             if fd >= 0:
                 os.close(fd)
                 setattr(self, name, -1)
-
-
-def run(argv: Sequence[str], data: bytes | None = None, env: Mapping[str, str] | None = None) -> tuple[int, bytes, bytes]:
-    """Run a program to its end: (exit code, stdout, stderr)."""
-    child = Child(argv, stdin=data is not None, env=env)
-    out, err = child.communicate(data or b"")
-    return child.wait(), out, err

@@ -7,7 +7,6 @@ about messages, so they pass.
 """
 from __future__ import annotations
 
-
 from enforcer.client import clone_policy, judge_commit, merge_head
 from enforcer.git import Repo
 

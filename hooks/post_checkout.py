@@ -1,7 +1,6 @@
 """post-checkout: warn on switching to a branch where commits will be refused. Never blocks."""
 from __future__ import annotations
 
-
 from enforcer import report
 from enforcer.client import clone_policy, say, staged_change
 from enforcer.engine import decide

@@ -6,7 +6,6 @@ the staged paths (ownership, other actors' claims) and a merge in progress
 """
 from __future__ import annotations
 
-
 from enforcer.client import clone_policy, judge_commit
 from enforcer.git import Repo
 

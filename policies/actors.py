@@ -1,7 +1,6 @@
 """Who is acting: an actor the policy does not know is refused, naming where we looked."""
 from __future__ import annotations
 
-
 from enforcer.model import Deploy, RefUpdate, StagedChange, Violation
 from enforcer.policy import Policy
 

@@ -2,7 +2,6 @@
 and no direct commits on integration branches."""
 from __future__ import annotations
 
-
 from enforcer.model import Commit, RefUpdate, StagedChange, Violation
 from enforcer.policies._hints import example_name, q, short, switch_hint, who
 from enforcer.policy import BranchRule, Policy

@@ -1,7 +1,6 @@
 """Deploy gates: which tags an environment takes, what must come first, who approves."""
 from __future__ import annotations
 
-
 from enforcer.model import Deploy, Violation
 from enforcer.policies._hints import q, who
 from enforcer.policy import Policy

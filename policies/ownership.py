@@ -5,7 +5,6 @@ are anyone's who may push the branch.
 """
 from __future__ import annotations
 
-
 from enforcer.model import RefUpdate, StagedChange, Violation
 from enforcer.policy import OwnerEntry, Policy
 

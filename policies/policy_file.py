@@ -1,7 +1,6 @@
 """Policy protection: only `policy.owners` change the policy file, and only to a valid one."""
 from __future__ import annotations
 
-
 from enforcer.model import RefUpdate, Violation
 from enforcer.policies._hints import who
 from enforcer.policy import Policy

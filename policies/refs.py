@@ -6,7 +6,6 @@ included until the deploy runner that reads them exists.
 """
 from __future__ import annotations
 
-
 from enforcer.model import CLAIM_REFS, RefUpdate, Violation
 from enforcer.policy import Policy
 

@@ -1,7 +1,6 @@
 """Release tags: who may create them, their names, annotated only, never moved or deleted."""
 from __future__ import annotations
 
-
 from enforcer.model import RefUpdate, Violation
 from enforcer.policies._hints import q, who
 from enforcer.policy import Policy, TagRule

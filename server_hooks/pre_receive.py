@@ -1,7 +1,6 @@
 """pre-receive: judge every ref of the push; refuse the whole push if one is refused."""
 from __future__ import annotations
 
-
 from enforcer.server_hooks.receive import parse_updates, run
 
 TYPE_CHECKING = False
@@ -10,4 +9,4 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 
 def main(argv: Sequence[str], stdin: bytes) -> int:
-    return run("pre-receive", parse_updates(stdin))
+    return run("pre-receive", lambda: parse_updates(stdin))

@@ -35,11 +35,19 @@ def say(text: str) -> None:
 
 
 def parse_updates(stdin: bytes) -> list[Update]:
+    """pre-receive's stdin: one "<old> <new> <refname>" line per ref."""
     updates = []
-    for line in stdin.decode("utf-8", "replace").splitlines():
-        old, new, ref = line.split(" ", 2)
-        updates.append((old, new, ref))
+    for number, line in enumerate(stdin.decode("utf-8", "replace").splitlines(), 1):
+        fields = line.split(" ", 2)
+        if len(fields) != 3 or not all(_is_object_id(f) for f in fields[:2]) or not fields[2]:
+            raise EnforcerError(f"cannot read ref line {number} ({line[:100]!r}): git sends "
+                                "'<old> <new> <refname>'")
+        updates.append((fields[0], fields[1], fields[2]))
     return updates
+
+
+def _is_object_id(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def push_option(name: str) -> str | None:
@@ -67,28 +75,37 @@ def server_policy(repo: Repo) -> tuple[Policy | None, str]:
     tip = repo.resolve(f"refs/heads/{branch}") if branch else None
     if tip is None:
         return None, ""
-    home = os.path.join(repo.git_dir(), "enforcer")
-    cache = os.path.join(home, "cache")
-    last_good = os.path.join(home, "last-good-policy.yaml")
+    cache = os.path.join(repo.git_dir(), "enforcer", "cache")
     raw = repo.read_file(tip, POLICY_FILE)
     if raw is not None:
         try:
             policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", cache)
-            if _read(last_good) != raw:
-                os.makedirs(home, exist_ok=True)
-                with open(last_good + ".tmp", "wb") as f:
-                    f.write(raw)
-                os.replace(last_good + ".tmp", last_good)
+            keep_last_good(repo, raw)
             return policy, ""
         except PolicyError as e:
             problem = f"{POLICY_FILE} on {branch} is invalid ({e.problems[0].message})"
     else:
         problem = f"there is no {POLICY_FILE} on {branch}"
-    kept = _read(last_good)
+    kept = _read(_last_good(repo))
     if kept is not None:
-        return load_policy_bytes(kept, "last good policy", cache), f"{problem}: judged by the last policy that validated"
+        note = f"{problem}: judged by the last policy that validated"
+        return load_policy_bytes(kept, "last good policy", cache), note
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
                         f"fix: a server administrator restores a valid {POLICY_FILE} on {branch}")
+
+
+def _last_good(repo: Repo) -> str:
+    return os.path.join(repo.git_dir(), "enforcer", "last-good-policy.yaml")
+
+
+def keep_last_good(repo: Repo, raw: bytes) -> None:
+    """Keep a policy that validated, to judge by if the default branch's ever breaks."""
+    path = _last_good(repo)
+    if _read(path) != raw:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            f.write(raw)
+        os.replace(path + ".tmp", path)
 
 
 def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]:
@@ -104,7 +121,8 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
                       f"git push origin HEAD:{branch} with a valid {POLICY_FILE} committed")
     raw = repo.read_file(updates[0][1], POLICY_FILE)
     if raw is None:
-        return refuse(f"the first push must bring {POLICY_FILE}", f"commit a {POLICY_FILE} (see `enforcer validate`, docs/policy.md)")
+        return refuse(f"the first push must bring {POLICY_FILE}",
+                      f"commit a {POLICY_FILE} (see `enforcer validate`, docs/policy.md)")
     try:
         policy = load_policy_bytes(raw, POLICY_FILE, "")
     except PolicyError as e:
@@ -114,6 +132,7 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
     if not policy.allows(policy.owners, actor):
         return refuse(f"{actor or 'an unknown pusher'} is not in policy.owners of the pushed {POLICY_FILE} "
                       f"(actor read from {', '.join(names)})", "the first push must come from a policy owner")
+    keep_last_good(repo, raw)
     return actor, Decision("allow", note="bootstrap: the first policy")
 
 
@@ -171,10 +190,10 @@ def _finish(walks: Iterable[Callable[[], object] | None]) -> None:
             pass
 
 
-def run(hook: str, updates: list[Update]) -> int:
-    """Judge, and fail closed on anything unexpected."""
+def run(hook: str, read: Callable[[], list[Update]]) -> int:
+    """Read the ref updates, judge them, and fail closed on anything unexpected."""
     try:
-        return judge(updates, hook)
+        return judge(read(), hook)
     except EnforcerError as e:
         say(f"enforcer: push refused: {e}")
         return 1
