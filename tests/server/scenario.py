@@ -1,4 +1,4 @@
-"""The walk every real-server test makes: bootstrap, a refused direct commit, a worker's branch, a claim."""
+"""The walk every real-server test makes: each rule of the reference policy refusing and allowing a push."""
 from __future__ import annotations
 
 import subprocess
@@ -45,5 +45,27 @@ def assert_enforced(push: Push, clone: Path, bare: Path) -> None:
     assert held.returncode != 0 and "src/ is claimed by task_worker1" in held.stderr
     assert push("task_worker1", ":refs/enforcer/claims/src").returncode == 0
     assert push("jgirmay", "feature/inside-1124").returncode == 0
+    # ownership: architect/ is arch_worker1's, with task_worker1 as backup
+    git(clone, "switch", "-qc", "feature/plan-1124")
+    (clone / "architect").mkdir()
+    (clone / "architect" / "plan.md").write_text("plan")
+    git(clone, "add", "architect/plan.md")
+    git(clone, "commit", "-qm", "plan")
+    assert "ownership.owner" in push("jgirmay", "feature/plan-1124").stderr
+    assert push("task_worker1", "feature/plan-1124").returncode == 0
+    # no force pushes; feature branches may be deleted, main may not
+    git(clone, "commit", "-q", "--amend", "-m", "plan, rewritten")
+    assert "branches.force_push" in push("task_worker1", "+feature/plan-1124").stderr
+    assert push("task_worker1", ":feature/plan-1124").returncode == 0
+    assert "branches.delete" in push("jgirmay", ":main").stderr
+    # release tags: annotated, by a release manager
+    assert push("jgirmay", "v1.0.0").returncode == 0
+    git(clone, "tag", "v1.0.1")
+    assert "tags.annotated" in push("jgirmay", "v1.0.1").stderr
+    # the policy file changes only by policy.owners
+    with open(clone / "policy.yaml", "a") as f:
+        f.write("# a comment\n")
+    git(clone, "commit", "-qam", "touch the policy")
+    assert "policy.owners" in push("task_worker1", "HEAD:refs/heads/feature/policy-1124").stderr
     decisions = enforcer(bare, "decisions", "--format", "json").stdout
     assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions
