@@ -324,3 +324,22 @@ def test_a_branch_must_point_to_a_commit(server: Server, kind: str) -> None:
     proc = server.push("jgirmay", f"{obj}:refs/heads/feature/{kind}-1124")
     assert proc.returncode != 0 and "refs.object" in proc.stderr
     assert server.decisions()[0]["verdict"] == "deny"
+
+
+def test_a_post_receive_hook_already_there_still_runs(tmp_path: Path) -> None:
+    bare = tmp_path / "o.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    mine = bare / "hooks" / "post-receive"
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_text(f"#!/bin/sh\ncat > {tmp_path / 'saw'}\n")
+    mine.chmod(0o755)
+    s = Server.__new__(Server)
+    s.bare, s.clone = bare, tmp_path / "c"
+    assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
+    git(tmp_path, "clone", "-q", str(bare), str(s.clone))
+    shutil.copy(SOP, s.clone / "policy.yaml")
+    git(s.clone, "add", "policy.yaml")
+    git(s.clone, "commit", "-qm", "p")
+    assert s.push("jgirmay", "HEAD:main").returncode == 0
+    assert (tmp_path / "saw").read_text().endswith(" refs/heads/main\n")  # the same lines git gave us
+    assert [d["verdict"] for d in s.decisions()] == ["landed", "allow"]
