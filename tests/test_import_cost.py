@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import SOP
+from tests.conftest import ROOT, SOP
 
 SCRIPT = f"""
 import sys
@@ -26,3 +26,19 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path) -> None:
     assert "yaml" in first.stdout  # the first load parses and validates
     second = subprocess.run([sys.executable, "-c", SCRIPT, cache], capture_output=True, text=True, check=True)
     assert second.stdout.strip() == ""
+
+
+HOOKS = ("enforcer.hooks.pre_commit", "enforcer.hooks.commit_msg", "enforcer.hooks.pre_push",
+         "enforcer.hooks.post_checkout", "enforcer.server_hooks.pre_receive", "enforcer.server_hooks.update")
+DEAR = {"subprocess", "typing", "re", "json", "pathlib", "yaml", "jsonschema", "click", "pathspec", "pygit2"}
+
+
+def test_hooks_started_as_the_shims_start_them_import_nothing_dear() -> None:
+    """Every hook starts Python without site and loads only what it needs (enforcer.install)."""
+    import site
+
+    paths = [str(ROOT)] + site.getsitepackages()
+    code = (f"import sys; sys.path += {paths!r}; import importlib; "
+            f"[importlib.import_module(m) for m in {HOOKS!r}]; print(' '.join(sorted({DEAR!r} & set(sys.modules))))")
+    proc = subprocess.run([sys.executable, "-S", "-P", "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == ""
