@@ -17,9 +17,16 @@ ZERO = "0" * 40
 
 
 class Server:
-    def __init__(self, tmp: Path, layout: str = "plain", mode: str = "pre-receive") -> None:
+    def __init__(self, tmp: Path, layout: str = "plain", mode: str = "pre-receive",
+                 hooks_before: dict[str, str] | None = None) -> None:
+        """``hooks_before``: hook name -> script, in place before enforcer is installed."""
         self.bare = tmp / "origin.git"
         git(tmp, "init", "-q", "--bare", "-b", "main", str(self.bare))
+        for name, script in (hooks_before or {}).items():
+            hook = self.bare / "hooks" / name
+            hook.parent.mkdir(exist_ok=True)
+            hook.write_text(script)
+            hook.chmod(0o755)
         proc = enforcer(tmp, "install", "--server", str(self.bare), "--layout", layout, "--mode", mode)
         assert proc.returncode == 0, proc.stderr
         self.clone = tmp / "clone"
@@ -203,20 +210,9 @@ def test_update_mode(tmp_path: Path) -> None:
 
 
 def test_chained_hook_runs_first_and_comes_back(tmp_path: Path) -> None:
-    bare = tmp_path / "o.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    legacy = bare / "hooks" / "pre-receive"
-    legacy.parent.mkdir(exist_ok=True)
-    legacy.write_text("#!/bin/sh\necho legacy saw: $(cat) >&2\nexit 0\n")
-    legacy.chmod(0o755)
-    assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
+    s = Server(tmp_path, hooks_before={"pre-receive": "#!/bin/sh\necho legacy saw: $(cat) >&2\nexit 0\n"})
+    bare, legacy = s.bare, s.bare / "hooks" / "pre-receive"
     assert (bare / "hooks" / "pre-receive.before-enforcer").exists()
-    s = Server.__new__(Server)
-    s.bare, s.clone = bare, tmp_path / "c"
-    git(tmp_path, "clone", "-q", str(bare), str(s.clone))
-    shutil.copy(SOP, s.clone / "policy.yaml")
-    git(s.clone, "add", "policy.yaml")
-    git(s.clone, "commit", "-qm", "p")
     proc = s.push("jgirmay", "HEAD:main")
     assert proc.returncode == 0 and "legacy saw:" in proc.stderr
     assert enforcer(tmp_path, "uninstall", "--server", str(bare)).returncode == 0
@@ -327,19 +323,7 @@ def test_a_branch_must_point_to_a_commit(server: Server, kind: str) -> None:
 
 
 def test_a_post_receive_hook_already_there_still_runs(tmp_path: Path) -> None:
-    bare = tmp_path / "o.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
-    mine = bare / "hooks" / "post-receive"
-    mine.parent.mkdir(exist_ok=True)
-    mine.write_text(f"#!/bin/sh\ncat > {tmp_path / 'saw'}\n")
-    mine.chmod(0o755)
-    s = Server.__new__(Server)
-    s.bare, s.clone = bare, tmp_path / "c"
-    assert enforcer(tmp_path, "install", "--server", str(bare)).returncode == 0
-    git(tmp_path, "clone", "-q", str(bare), str(s.clone))
-    shutil.copy(SOP, s.clone / "policy.yaml")
-    git(s.clone, "add", "policy.yaml")
-    git(s.clone, "commit", "-qm", "p")
+    s = Server(tmp_path, hooks_before={"post-receive": f"#!/bin/sh\ncat > {tmp_path / 'saw'}\n"})
     assert s.push("jgirmay", "HEAD:main").returncode == 0
     assert (tmp_path / "saw").read_text().endswith(" refs/heads/main\n")  # the same lines git gave us
     assert [d["verdict"] for d in s.decisions()] == ["landed", "allow"]
