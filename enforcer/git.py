@@ -102,10 +102,6 @@ class Repo:
             self._git_dir = os.path.abspath(os.path.join(self.path, found))
         return self._git_dir
 
-    def common_dir(self) -> str:
-        out = _decode(self.run("rev-parse", "--git-common-dir")).strip()
-        return os.path.abspath(os.path.join(self.path, out))
-
     def head_ref(self) -> str | None:
         """The ref HEAD names (refs/heads/<branch>, born or not), or None when detached."""
         try:  # the HEAD file says it without starting git (files backend)
@@ -119,9 +115,6 @@ class Repo:
             return None
         ref = _decode(self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))).strip()
         return ref or None
-
-    def is_bare(self) -> bool:
-        return _decode(self.run("rev-parse", "--is-bare-repository")).strip() == "true"
 
     def is_shallow(self) -> bool:
         return _decode(self.run("rev-parse", "--is-shallow-repository")).strip() == "true"
