@@ -18,7 +18,7 @@ from enforcer.regex import glob_matches
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any, Generic, TypeVar
 
     T = TypeVar("T")
@@ -35,6 +35,10 @@ else:
 POLICY_FILE = "policy.yaml"
 LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
 CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
+# every commit with the paths it changes (read by iter_log), whatever the user's git config says:
+# log.showRoot=false would hide a root commit's paths, diff.relative=true cut them short
+LOG = ("log", "--stdin", "--root", "-c", "--name-only", "--no-renames", "--no-relative", "--no-show-signature",
+       "-z", "--format=%x00%H %P")
 
 
 class GitError(EnforcerError):
@@ -156,19 +160,15 @@ class Repo:
 
         A non-merge commit's paths are its diff against its parent without
         rename detection (so a rename counts on both sides); a merge's are those
-        where it differs from every parent (``-c``). Merges and the rest are two
-        ``git log`` processes running side by side, parsed while git still writes.
+        where it differs from every parent (``-c``). The listing is read from
+        both ends at once (see ``Meeting``), parsed while git still writes.
         """
         revs = [r for r in include if r != ZERO]
         if not revs:
             return list
         stdin = ("\n".join(revs + [f"^{r}" for r in exclude if r != ZERO]) + "\n").encode()
-        base = ["log", "--stdin", "--name-only", "--no-renames", "-z", "--format=%x00%H %P"]
-        tail = ["--not", "--all"] if exclude_all_refs else []
-        others = Running(self, base + ["--no-merges"] + tail, stdin, parse_log)
-        merges = Running(self, base + ["--merges", "-c"] + tail, stdin,
-                         lambda chunks: parse_log(chunks, combined=True))
-        return lambda: others.output() + merges.output()
+        args = [*LOG, "--not", "--all"] if exclude_all_refs else list(LOG)
+        return Meeting(self, args, stdin).output
 
     def start_sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> Callable[[], dict[str, str]]:
         """Start finding, for each commit, a branch among ``tips`` (branch -> sha) that contains it,
@@ -347,16 +347,89 @@ class Running(_Generic[T]):
         return self._result[0]
 
 
-def parse_log(chunks: Iterable[bytes], combined: bool = False) -> list[Commit]:
-    """Parse ``git log --name-only -z --format='%x00%H %P'`` as it arrives.
+class Meeting:
+    """One commit listing read from both ends: a second ``git log`` prints it
+    with ``--reverse``, and when either side reaches a commit the other has
+    parsed, both stop. Each commit's diff, the costly part, is then computed
+    about once, and on two cores. ``--reverse`` prints the same list backwards,
+    so by the time the sides meet every commit has been parsed by one of them.
+    """
+
+    def __init__(self, repo: Repo, args: list[str], stdin: bytes) -> None:
+        import threading  # only walks need it; a commit's hook does not
+
+        self._args = args
+        self._lock = threading.Lock()
+        self._met = False
+        self._seen: set[str] = set()
+        self._sides = [_Side(repo.spawn(args, stdin=True, env=_log_env())),
+                       _Side(repo.spawn([*args, "--reverse"], stdin=True, env=_log_env()))]
+        self._threads = [threading.Thread(target=self._read, args=(side, stdin), daemon=True)
+                         for side in self._sides]
+        for thread in self._threads:
+            thread.start()
+
+    def _read(self, side: _Side, stdin: bytes) -> None:
+        child = side.child
+        try:
+            child.write_all(stdin)
+            for commit in iter_log(child.chunks()):
+                with self._lock:
+                    if self._met or commit.sha in self._seen:
+                        self._stop()
+                        break
+                    self._seen.add(commit.sha)
+                side.commits.append(commit)
+            with self._lock:  # no kill may reach a process once it is reaped
+                side.reaped = True
+            side.error = child.communicate()[1]
+        except BaseException as e:  # handed to the caller's thread
+            side.failure.append(e)
+        finally:
+            child.close()
+
+    def _stop(self) -> None:
+        """Both sides have met: stop the processes still running (called holding the lock)."""
+        self._met = True
+        for side in self._sides:
+            if not side.reaped and not side.stopped:
+                side.stopped = True
+                side.child.kill()
+
+    def output(self) -> list[Commit]:
+        for thread in self._threads:
+            thread.join()
+        forward, backward = self._sides
+        for side in self._sides:
+            if side.failure:
+                raise side.failure[0]
+            if side.child.returncode != 0 and not side.stopped:
+                error = _decode(side.error).strip() or f"exit {side.child.returncode}"
+                raise GitError(f"git {self._args[0]} failed: {error}")
+        return forward.commits + backward.commits[::-1]
+
+
+class _Side:
+    """One of a Meeting's two processes, and what it has parsed."""
+
+    def __init__(self, child: proc.Child) -> None:
+        self.child = child
+        self.commits: list[Commit] = []
+        self.failure: list[BaseException] = []
+        self.error = b""
+        self.reaped = self.stopped = False
+
+
+def iter_log(chunks: Iterable[bytes]) -> Iterator[Commit]:
+    """Parse ``git log -c --name-only -z --format='%x00%H %P'`` as it arrives,
+    yielding each commit once the next one begins or the output ends.
 
     The stream is tokens split by NUL. The format's leading NUL puts an empty
     token before every header; a path is never empty, so once a commit's
     paths have begun, the token after an empty one is a header, however
     hostile the file names. Git starts the path list with a newline glued to
-    the first path, or, for combined diffs (``-c``), with one empty token.
+    the first path, or, for a merge's combined diff, with one empty token.
     """
-    commits: list[Commit] = []
     sha = ""
     parents: tuple[str, ...] = ()
     paths: list[str] = []
@@ -369,7 +442,7 @@ def parse_log(chunks: Iterable[bytes], combined: bool = False) -> list[Commit]:
         for token in tokens:
             if after_header:
                 after_header = False
-                if combined and not token:
+                if not token and len(parents) > 1:
                     continue
                 if token[:1] == b"\n":
                     token = token[1:]
@@ -377,12 +450,11 @@ def parse_log(chunks: Iterable[bytes], combined: bool = False) -> list[Commit]:
                 header_next = True
             elif header_next:
                 if sha:
-                    commits.append(Commit(sha, parents, tuple(paths)))
+                    yield Commit(sha, parents, tuple(paths))
                 fields = token.decode("ascii").split()
                 sha, parents, paths = fields[0], tuple(fields[1:]), []
                 header_next, after_header = False, True
             else:
                 paths.append(_decode(token))
     if sha:
-        commits.append(Commit(sha, parents, tuple(paths)))
-    return commits
+        yield Commit(sha, parents, tuple(paths))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import select
 
+SIGTERM = 15  # signal.SIGTERM, without importing signal (which imports enum)
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -115,6 +117,10 @@ class Child:
             _, status = os.waitpid(self.pid, 0)
             self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
+
+    def kill(self) -> None:
+        """Stop it: its output is no longer wanted. Only before ``wait`` has reaped it."""
+        os.kill(self.pid, SIGTERM)
 
     def close(self) -> None:
         for name in ("stdin", "stdout", "stderr"):

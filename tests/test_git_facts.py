@@ -1,7 +1,7 @@
 """The facts git gives the core: every changed path, however its name is spelt."""
 from __future__ import annotations
 
-from enforcer.git import Repo as GitRepo
+from enforcer.git import LOG, Repo as GitRepo, iter_log
 from tests.conftest import Repo, git
 
 HEADER_LIKE = f"{'a' * 40} {'b' * 40}"  # looks like a log header line
@@ -39,6 +39,34 @@ def test_an_evil_merge_lists_the_paths_it_changed_itself(repo: Repo) -> None:
     clean = repo.merge("feature/x-1124")  # comes first in git's output, with no paths
     commits = {c.sha: c for c in GitRepo(str(repo.path)).commits([clean], [side])}
     assert commits[evil].paths == ("architect/evil.md",) and commits[clean].paths == ()
+
+
+def test_a_long_history_read_from_both_ends_gives_every_commit_once(repo: Repo) -> None:
+    """The two processes reading the listing from opposite ends meet somewhere in the
+    middle: nothing may be lost or doubled there, merges included."""
+    for cycle in range(40):
+        repo.switch(f"feature/f{cycle}", create_from="main")
+        repo.commit(f"dir{cycle % 7}/a{cycle}.txt", f"dir{cycle % 5}/b.txt")
+        repo.switch("main")
+        repo.commit(f"top{cycle}.txt")
+        repo.merge(f"feature/f{cycle}")
+    head = repo.rev("HEAD")
+    one_way = list(iter_log([git(repo.path, *LOG[:1], *LOG[2:], head, f"^{repo.root}").encode() + b"\0"]))
+    both_ways = GitRepo(str(repo.path)).commits([head], [repo.root])
+    assert len(one_way) == 120
+    assert both_ways == one_way
+
+
+def test_the_users_git_config_does_not_change_the_facts(repo: Repo) -> None:
+    """log.showRoot=false would hide a root commit's paths; diff.relative=true, from a
+    subdirectory, would cut the others short."""
+    git(repo.path, "config", "log.showRoot", "false")
+    git(repo.path, "config", "diff.relative", "true")
+    git(repo.path, "config", "color.ui", "always")
+    changed = repo.commit("sub/inner.txt", "outer.txt")
+    commits = {c.sha: c for c in GitRepo(str(repo.path / "sub")).commits([changed])}
+    assert commits[repo.root].paths == ("policy.yaml",)
+    assert sorted(commits[changed].paths) == ["outer.txt", "sub/inner.txt"]
 
 
 def test_large_input_and_output_through_one_git_call(repo: Repo) -> None:
