@@ -52,6 +52,17 @@ def test_hostile_path_names_through_a_push(server: Server) -> None:
     assert hostile in record["violations"][0]["reason"]  # kept exactly, newline and all
 
 
+def test_the_servers_git_config_cannot_hide_a_root_commits_paths(server: Server) -> None:
+    """log.showRoot=false makes git log show no diff for a root commit: an orphan branch's
+    first commit must still be judged by every path it adds."""
+    git(server.bare, "config", "log.showRoot", "false")
+    git(server.clone, "switch", "-q", "--orphan", "feature/orphan-1124")
+    server.commit("architect/plan.md", message="orphan")
+    refused = server.push("task_worker2", "feature/orphan-1124")
+    assert refused.returncode != 0 and "ownership.owner" in refused.stderr
+    assert server.ref("feature/orphan-1124") is None
+
+
 def test_a_missing_policy_on_the_default_branch(server: Server) -> None:
     """Someone with shell access removed policy.yaml from main: the last policy that validated judges."""
     empty_tree = git(server.bare, "hash-object", "-t", "tree", "-w", "--stdin", input="")
