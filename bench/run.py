@@ -203,7 +203,7 @@ def main() -> None:
     write_section("Issue 2 — policy core",
                   f"Measured by `python3 bench/run.py` on {machine()}. Wall times are medians of {RUNS} interleaved "
                   "runs. Targets: check ≤ 1.5x the floor; 10k x 100k ≤ 1 s; cache-hit load ≤ 10 ms. On this "
-                  "VM the check ratio moved between 1.37x and 1.50x over the day's runs (other tenants take CPU, "
+                  "VM the check ratio moved between 1.19x and 1.27x over the day's runs (other tenants take CPU, "
                   "which hurts check's parallel git walks more than the single `git log`).", rows)
 
 
