@@ -38,8 +38,8 @@ MARKER
 # What landed goes to a spool that enforcer reads into its records store.
 input=$(cat)
 if [ -x "$0CHAINED" ]; then printf '%s\n' "$input" | "$0CHAINED" "$@"; fi
-dir="$(git rev-parse --git-dir)/enforcer"
-mkdir -p "$dir" || { echo "enforcer: warning: cannot record what landed in $dir" >&2; exit 0; }
+dir="${GIT_DIR:-$(git rev-parse --git-dir)}/enforcer"  # git exports GIT_DIR to hooks
+[ -d "$dir" ] || mkdir -p "$dir" || { echo "enforcer: warning: cannot record what landed in $dir" >&2; exit 0; }
 now=$(date +%s)
 printf '%s\n' "$input" | while read -r old new ref; do
     [ -n "$ref" ] || continue
