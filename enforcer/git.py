@@ -170,6 +170,48 @@ class Repo:
         args = [*LOG, "--not", "--all"] if exclude_all_refs else list(LOG)
         return Meeting(self, args, stdin).output
 
+    def start_push_walk(self, tips: Iterable[str]) -> Callable[[str], list[Commit]]:
+        """Start one walk over the commits new to the server (reachable from no ref it has)
+        that any of ``tips`` brings; the returned function gives the part one tip reaches,
+        waiting for the walk.
+
+        One walk for the whole push, not one per ref: a push of many refs over a
+        shared history (a mirror, a migration, ``--tags``) would otherwise walk
+        and diff that history once for every ref.
+        """
+        wanted = [t for t in dict.fromkeys(tips) if t != ZERO]
+        walk = self.start_commits(wanted, exclude_all_refs=True)
+        found: list[tuple[list[Commit], dict[str, Commit], dict[str, str]]] = []
+
+        def part(tip: str) -> list[Commit]:
+            if not found:
+                commits = walk()
+                by_sha = {c.sha: c for c in commits}
+                # a tag's tip is its tag object: peel it to the commit the walk holds
+                tags = [t for t in wanted if t not in by_sha] if len(wanted) > 1 else []
+                found.append((commits, by_sha, self.peeled(tags)))
+            commits, by_sha, peeled = found[0]
+            if len(wanted) == 1:
+                return commits
+            reached: set[str] = set()
+            todo = [peeled.get(tip, tip)]
+            while todo:
+                sha = todo.pop()
+                if sha in by_sha and sha not in reached:
+                    reached.add(sha)
+                    todo.extend(by_sha[sha].parents)
+            return [c for c in commits if c.sha in reached]
+        return part
+
+    def peeled(self, objects: Sequence[str]) -> dict[str, str]:
+        """The commit each of ``objects`` (tags, commits) points to, where it points to one."""
+        if not objects:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                       input="".join(f"{o}^{{commit}}\n" for o in objects).encode())
+        return {o: line.split()[0] for o, line in zip(objects, _decode(out).splitlines())
+                if line.endswith(" commit")}
+
     def start_sources(self, tips: Mapping[str, str], exclude: Iterable[str]) -> Callable[[], dict[str, str]]:
         """Start finding, for each commit, a branch among ``tips`` (branch -> sha) that contains it,
         above ``exclude``; the returned function waits for the answer."""

@@ -139,8 +139,9 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
 def judge(updates: list[Update], hook: str) -> int:
     repo = Repo()
     # git walks the pushed commits while the policy, the claims and the store are read
-    walks = [repo.start_commits([new], exclude_all_refs=True) if new != ZERO and not ref.startswith(CLAIM_REFS)
-             else None for _, new, ref in updates]
+    pushed = [(new, not ref.startswith(CLAIM_REFS) and new != ZERO) for _, new, ref in updates]
+    brought = repo.start_push_walk(new for new, walked in pushed if walked)
+    walks = [functools.partial(brought, new) if walked else None for new, walked in pushed]
     store = default_store(repo.git_dir())
     policy, note = server_policy(repo)
     if policy is None:

@@ -122,6 +122,26 @@ def test_one_bad_ref_refuses_the_whole_push(server: Server) -> None:
     assert "the whole push is refused" in proc.stderr
 
 
+def test_each_ref_is_judged_by_the_commits_it_brings(server: Server) -> None:
+    """The push is walked once; each ref takes the new commits its tip reaches (an
+    annotated tag's, through the tag object), no more and no fewer."""
+    git(server.clone, "switch", "-qc", "feature/c-1124")
+    server.commit("architect/x.md")
+    git(server.clone, "tag", "-a", "-m", "release", "v1.2.3")  # brings x.md; no branch does
+    git(server.clone, "switch", "-qc", "feature/a-1124", "main")
+    server.commit("src/a.py")
+    git(server.clone, "switch", "-qc", "feature/b-1124")
+    server.commit("architect/plan.md")  # feature/b-1124 brings feature/a-1124's commit and this one
+    proc = server.push("jgirmay", "feature/a-1124", "feature/b-1124", "v1.2.3")
+    assert proc.returncode != 0 and server.ref("feature/a-1124") is None
+    verdicts = {d["ref"]: d for d in server.decisions()}
+    assert verdicts["refs/heads/feature/a-1124"]["verdict"] == "allow"
+    assert [v["reason"] for v in verdicts["refs/heads/feature/b-1124"]["violations"]] == [
+        "jgirmay does not own architect/: architect/plan.md"]
+    assert [v["reason"] for v in verdicts["refs/tags/v1.2.3"]["violations"]] == [
+        "jgirmay does not own architect/: architect/x.md"]
+
+
 def test_tags_on_the_server(server: Server) -> None:
     git(server.clone, "tag", "-a", "-m", "r", "v1.0.0")
     git(server.clone, "tag", "light")
