@@ -12,6 +12,10 @@ from enforcer import __version__
 from enforcer.errors import EnforcerError
 from enforcer.policy import Policy, load_policy, load_policy_bytes
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from enforcer.git import Repo
+
 FORMAT = click.Choice(["text", "json"])
 
 
@@ -180,9 +184,13 @@ def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[Path, tup
         hooks_dir = Path(repo.run("rev-parse", "--git-path", "hooks").decode().strip())
         return hooks_dir.absolute(), CLIENT_HOOKS, False
     repo = Repo(server)
-    repo.git_dir()  # raises a clear error when it is no repository
+    git_dir = Path(server, repo.git_dir())  # raises a clear error when it is no repository
     folder, d_folders = LAYOUTS[layout]
-    return Path(server).absolute() / folder, (mode, "post-receive"), d_folders
+    if layout == "plain":  # where git runs hooks from: core.hooksPath, else the git dir's hooks/
+        hooks_dir = Path(server, repo.run("rev-parse", "--git-path", "hooks").decode().strip())
+    else:  # the hosting server runs these from the repository itself
+        hooks_dir = git_dir / folder
+    return hooks_dir.absolute(), (mode, "post-receive"), d_folders
 
 
 _server_opts = [
@@ -208,15 +216,35 @@ def install(server: str | None, layout: str, mode: str) -> int:
     Hooks already there keep running: each moves to NAME.before-enforcer and runs first.
     """
     from enforcer.git import Repo
-    from enforcer.install import install as do_install
+    from enforcer.install import install as do_install, uninstall as do_uninstall
 
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
+    if server is not None:  # one mode at a time: both would judge every push twice
+        other = "update" if mode == "pre-receive" else "pre-receive"
+        for line in do_uninstall(hooks_dir, (other,), d_folders):
+            click.echo(line)
     for line in do_install(hooks_dir, hooks, d_folders):
         click.echo(line)
     if server is not None:
         Repo(server).run("config", "receive.advertisePushOptions", "true")
         click.echo(f"{server}: receive.advertisePushOptions = true (for -o enforcer.break-glass=...)")
+        click.echo(f"{server}: {_server_policy_state(Repo(server))}")
     return 0
+
+
+def _server_policy_state(repo: Repo) -> str:
+    """What will judge the next push, so that an install never leaves a server refusing
+    everything without saying so."""
+    from enforcer.server_hooks.receive import server_policy
+
+    try:
+        policy, note = server_policy(repo)
+    except EnforcerError as e:
+        return f"warning: {e}"
+    if policy is None:
+        return ("no default branch yet: the first push must create it alone, with a valid policy.yaml "
+                "whose policy.owners include the pusher (the bootstrap)")
+    return f"pushes are judged by {note or 'the policy.yaml on the default branch'}"
 
 
 @cli.command()

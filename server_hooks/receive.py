@@ -69,15 +69,19 @@ def _read(path: str) -> bytes | None:
 def server_policy(repo: Repo) -> tuple[Policy | None, str]:
     """The policy at the default branch before the push, else the last one that validated.
 
-    (None, "") means the default branch does not exist yet: only the bootstrap push is possible.
+    (None, "") means there never was a policy and the default branch does not exist
+    yet: only the bootstrap push is possible.
     """
     branch = repo.default_branch()
     tip = repo.resolve(f"refs/heads/{branch}") if branch else None
-    if tip is None:
-        return None, ""
     cache = os.path.join(repo.git_dir(), "enforcer", "cache")
-    raw = repo.read_file(tip, POLICY_FILE)
-    if raw is not None:
+    kept = _read(_last_good(repo))
+    if tip is None:
+        if kept is None:
+            return None, ""
+        # deleted, renamed, or HEAD names another branch: never a way to bootstrap a new policy
+        problem = f"the default branch {branch or '(HEAD names none)'} does not exist"
+    elif (raw := repo.read_file(tip, POLICY_FILE)) is not None:
         try:
             policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", cache)
             keep_last_good(repo, raw)
@@ -86,12 +90,12 @@ def server_policy(repo: Repo) -> tuple[Policy | None, str]:
             problem = f"{POLICY_FILE} on {branch} is invalid ({e.problems[0].message})"
     else:
         problem = f"there is no {POLICY_FILE} on {branch}"
-    kept = _read(_last_good(repo))
     if kept is not None:
         note = f"{problem}: judged by the last policy that validated"
         return load_policy_bytes(kept, "last good policy", cache), note
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
-                        f"fix: a server administrator restores a valid {POLICY_FILE} on {branch}")
+                        f"fix: a server administrator restores a valid {POLICY_FILE} on {branch} (a repository "
+                        "that never had one: see 'Adopting an existing repository' in enforcer's docs/server.md)")
 
 
 def _last_good(repo: Repo) -> str:

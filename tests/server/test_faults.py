@@ -79,6 +79,21 @@ def test_a_missing_policy_on_the_default_branch(server: Server) -> None:
     assert server.ref("feature/after-1124") != git(server.clone, "rev-parse", "HEAD")
 
 
+def test_a_missing_default_branch_is_no_way_to_bootstrap_a_new_policy(server: Server) -> None:
+    """HEAD naming a branch that does not exist (renamed, deleted, or a host's other default)
+    must not reopen the bootstrap: the last policy that validated judges."""
+    git(server.bare, "symbolic-ref", "HEAD", "refs/heads/master")
+    kept = (server.bare / "enforcer" / "last-good-policy.yaml").read_bytes()
+    git(server.clone, "switch", "-qc", "master")
+    policy = server.clone / "policy.yaml"
+    policy.write_text(policy.read_text().replace("owners: [", "owners: [task_worker1, "))
+    git(server.clone, "commit", "-qam", "take over")
+    proc = server.push("task_worker1", "master")
+    assert proc.returncode != 0 and "the default branch master does not exist" in proc.stderr
+    assert server.ref("master") is None
+    assert (server.bare / "enforcer" / "last-good-policy.yaml").read_bytes() == kept
+
+
 def test_a_locked_records_store_is_waited_for(server: Server) -> None:
     db = sqlite3.connect(server.bare / "enforcer" / "records.sqlite3", isolation_level=None, check_same_thread=False)
     db.execute("BEGIN EXCLUSIVE")  # another process holds the store

@@ -229,6 +229,57 @@ def test_update_mode(tmp_path: Path) -> None:
     assert s.decisions()[0]["hook"] == "update"
 
 
+def test_install_again_and_switching_mode_keep_one_shim_of_each(tmp_path: Path) -> None:
+    s = Server(tmp_path)
+    hooks = s.bare / "hooks"
+    again = enforcer(tmp_path, "install", "--server", str(s.bare))
+    assert again.returncode == 0 and "already installed" in again.stdout
+    assert not (hooks / "pre-receive.before-enforcer").exists()  # our own shim is never chained
+    assert enforcer(tmp_path, "install", "--server", str(s.bare), "--mode", "update").returncode == 0
+    assert (hooks / "update").exists() and not (hooks / "pre-receive").exists()  # judged once, not twice
+    assert s.push("jgirmay", "main").returncode == 0
+    s.commit("src/a.py")
+    assert s.push("jgirmay", "main").returncode != 0
+    assert [d["hook"] for d in s.decisions() if d["hook"] != "post-receive"] == ["update", "bootstrap"]
+
+
+def test_install_writes_where_git_runs_hooks(tmp_path: Path) -> None:
+    """core.hooksPath moves the hooks git runs; a shim elsewhere would guard nothing."""
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(bare, "config", "core.hooksPath", str(tmp_path / "shared-hooks"))
+    proc = enforcer(tmp_path, "install", "--server", str(bare))
+    assert proc.returncode == 0 and str(tmp_path / "shared-hooks" / "pre-receive") in proc.stdout
+    git(tmp_path, "init", "-q", "-b", "main", str(tmp_path / "clone"))
+    git(tmp_path / "clone", "commit", "-q", "--allow-empty", "-m", "no policy")
+    push = subprocess.run(["git", "push", str(bare), "main"], cwd=tmp_path / "clone", capture_output=True, text=True)
+    assert push.returncode != 0 and "must bring policy.yaml" in push.stderr
+
+
+def test_adopting_an_existing_repository(tmp_path: Path) -> None:
+    """A repository with history and no policy: installing says every push would be refused;
+    the documented way in is to push the policy first, then install."""
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(bare), str(clone))
+    git(clone, "commit", "-q", "--allow-empty", "-m", "years of history")
+    git(clone, "push", "-q", "origin", "HEAD:main")
+    proc = enforcer(tmp_path, "install", "--server", str(bare))
+    assert proc.returncode == 0 and "warning: there is no policy.yaml on main" in proc.stdout
+    assert enforcer(tmp_path, "uninstall", "--server", str(bare)).returncode == 0
+    shutil.copy(SOP, clone / "policy.yaml")
+    git(clone, "add", "policy.yaml")
+    git(clone, "commit", "-qm", "adopt enforcer")
+    git(clone, "push", "-q", "origin", "HEAD:main")
+    proc = enforcer(tmp_path, "install", "--server", str(bare))
+    assert "pushes are judged by the policy.yaml on the default branch" in proc.stdout
+    git(clone, "commit", "-q", "--allow-empty", "-m", "direct")
+    env = {**os.environ, "ENFORCER_ACTOR": "jgirmay"}
+    push = subprocess.run(["git", "push", "origin", "HEAD:main"], cwd=clone, capture_output=True, text=True, env=env)
+    assert push.returncode != 0 and "branches.direct_commits" in push.stderr
+
+
 def test_chained_hook_runs_first_and_comes_back(tmp_path: Path) -> None:
     s = Server(tmp_path, hooks_before={"pre-receive": "#!/bin/sh\necho legacy saw: $(cat) >&2\nexit 0\n"})
     bare, legacy = s.bare, s.bare / "hooks" / "pre-receive"
