@@ -290,5 +290,6 @@ def decisions(fmt: str, limit: int) -> int:
         click.echo(f"{when} {row['hook']} {row['actor'] or '-'} {row['ref']} {row['old'][:10]}..{row['new'][:10]} "
                    f"{row['verdict']}{note}")
         for v in row["violations"]:
-            click.echo(f"    {'overridden: ' if v['overridden'] else ''}{v['rule']} {v['check']}: {v['reason']}")
+            label = "evaluate only, not enforced: " if v["evaluate_only"] else "overridden: " if v["overridden"] else ""
+            click.echo(f"    {label}{v['rule']} {v['check']}: {v['reason']}")
     return 0

@@ -21,14 +21,24 @@ def violations(policy: Policy, request: Request) -> list[Violation]:
     return found
 
 
+# Who is pushing, the policy file itself, what a ref is, whose name a claim bears: break-glass
+# is for the rules, not for the ground they stand on (or one override could rewrite them all).
+BEYOND_BREAK_GLASS = ("actors.", "policy.", "refs.", "claims.holder", "claims.format")
+
+
 def decide(policy: Policy, request: Request) -> Decision:
     found = violations(policy, request)
     blocking = tuple(v for v in found if not v.evaluate_only)
     evaluated = tuple(v for v in found if v.evaluate_only)
     if not blocking:
         return Decision("allow", (), evaluated)
-    if isinstance(request, RefUpdate) and request.break_glass and policy.allows(policy.break_glass, request.actor) \
-            and not any(v.check.startswith("actors.") for v in blocking):
-        note = f"break-glass by {request.actor}: {request.break_glass}"
-        return Decision("allow", (), blocking + evaluated, note=note)
-    return Decision("deny", blocking, evaluated)
+    if not (isinstance(request, RefUpdate) and request.break_glass):
+        return Decision("deny", blocking, evaluated)
+    if not policy.allows(policy.break_glass, request.actor):
+        return Decision("deny", blocking, evaluated, note=f"break-glass refused: {request.actor} is not in "
+                        "policy.break_glass")
+    beyond = sorted({v.check for v in blocking if v.check.startswith(BEYOND_BREAK_GLASS)})
+    if beyond:
+        return Decision("deny", blocking, evaluated, note=f"break-glass cannot override {', '.join(beyond)}")
+    note = f"break-glass by {request.actor}: {request.break_glass}"
+    return Decision("allow", (), blocking + evaluated, note=note)

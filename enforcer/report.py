@@ -27,13 +27,13 @@ def _violation_lines(v: Violation, prefix: str) -> list[str]:
 def text(results: Sequence[Result], prefix: str = "") -> str:
     lines: list[str] = []
     for subject, decision in results:
+        note = f" ({decision.note})" if decision.note else ""
         if decision.allowed:
-            note = f" ({decision.note})" if decision.note else ""
             lines.append(f"{prefix}enforcer: {subject}: allowed{note}")
             for v in decision.overridden:
                 lines += _violation_lines(v, prefix + "  overridden: " if decision.note else prefix + "  ")
         else:
-            lines.append(f"{prefix}enforcer: {subject}: DENIED")
+            lines.append(f"{prefix}enforcer: {subject}: DENIED{note}")
             for v in decision.violations + decision.overridden:
                 lines += _violation_lines(v, prefix + "  ")
     return "\n".join(lines)

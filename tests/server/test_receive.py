@@ -212,6 +212,43 @@ def test_break_glass(server: Server) -> None:
     assert [v["check"] for v in record["violations"]] == ["branches.direct_commits"]
 
 
+def test_break_glass_cannot_override_the_ground_rules(server: Server) -> None:
+    """Not an invalid policy file, not a ref outside branches and tags, not for someone not listed."""
+    policy = server.clone / "policy.yaml"
+    policy.write_text(policy.read_text() + "bogus: 1\n")
+    git(server.clone, "commit", "-qam", "invalid policy")
+    proc = server.push("jgirmay", "main", options=("enforcer.break-glass=outage",))
+    assert proc.returncode != 0 and "break-glass cannot override policy.invalid" in proc.stderr
+    git(server.clone, "reset", "-q", "--hard", "HEAD~1")
+    proc = server.push("jgirmay", "HEAD:refs/notes/x", options=("enforcer.break-glass=outage",))
+    assert proc.returncode != 0 and "break-glass cannot override refs.namespace" in proc.stderr
+    assert server.ref("refs/notes/x") is None
+    server.commit("src/urgent.py")
+    proc = server.push("task_worker1", "HEAD:main", options=("enforcer.break-glass=outage",))
+    assert proc.returncode != 0 and "break-glass refused: task_worker1 is not in policy.break_glass" in proc.stderr
+
+
+def test_evaluate_only_rules_are_recorded_and_never_block(server: Server) -> None:
+    policy = server.clone / "policy.yaml"
+    rule = '  - match: "fix/*"\n    purpose: Bug fixes\n    push: [workers, release-managers]\n'
+    assert rule in policy.read_text()
+    policy.write_text(policy.read_text().replace(
+        rule, '  - match: "fix/*"\n    purpose: Bug fixes\n    push: [release-managers]\n    enforcement: evaluate\n'))
+    git(server.clone, "switch", "-qc", "hotfix/policy")
+    git(server.clone, "commit", "-qam", "fix/* in evaluate mode")
+    git(server.clone, "switch", "-q", "main")
+    git(server.clone, "merge", "-q", "--no-ff", "--no-edit", "hotfix/policy")
+    assert server.push("jgirmay", "hotfix/policy", "main").returncode == 0
+    git(server.clone, "switch", "-qc", "fix/typo")
+    server.commit("src/typo.py")
+    proc = server.push("task_worker1", "fix/typo")  # not in push: evaluated, recorded, let through
+    assert proc.returncode == 0 and server.ref("fix/typo")
+    record = next(d for d in server.decisions() if d["ref"] == "refs/heads/fix/typo" and d["hook"] == "pre-receive")
+    assert record["verdict"] == "allow" and [v["evaluate_only"] for v in record["violations"]] == [True]
+    listing = enforcer(server.bare, "decisions").stdout
+    assert "evaluate only, not enforced: branches[5] branches.push" in listing and "overridden" not in listing
+
+
 def test_record_failure_refuses(server: Server) -> None:
     db = server.bare / "enforcer" / "records.sqlite3"
     db.unlink()
