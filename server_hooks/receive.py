@@ -17,7 +17,7 @@ from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
-from enforcer.records import default_store, record_for
+from enforcer.records import RecordError, default_store, record_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -197,11 +197,29 @@ def _finish(walks: Iterable[Callable[[], object] | None]) -> None:
 
 def run(hook: str, read: Callable[[], list[Update]]) -> int:
     """Read the ref updates, judge them, and fail closed on anything unexpected."""
+    updates: list[Update] = []
     try:
-        return judge(read(), hook)
-    except EnforcerError as e:
+        updates = read()
+        return judge(updates, hook)
+    except RecordError as e:  # the store itself failed: nothing more can be kept
         say(f"enforcer: push refused: {e}")
         return 1
+    except EnforcerError as e:
+        reason, code = str(e), 1
     except Exception as e:  # a bug must not let a push through
-        say(f"enforcer: push refused: internal error ({type(e).__name__}: {e}); this is a bug, please report it")
-        return 4
+        reason, code = f"internal error ({type(e).__name__}: {e}); this is a bug, please report it", 4
+    say(f"enforcer: push refused: {reason}")
+    _record_refusal(hook, updates, reason)
+    return code
+
+
+def _record_refusal(hook: str, updates: list[Update], reason: str) -> None:
+    """A push refused before it could be judged is a decision too: keep it where the store allows."""
+    decision = Decision("deny", (Violation("server", "server.refused", reason, ""),))
+    actor = first_set(DEFAULT_ACTOR_FROM)  # the policy that may name others could not be read
+    lines = updates or [(ZERO, ZERO, "(no readable ref line)")]
+    try:
+        default_store(Repo().git_dir()).add([record_for(hook, actor, ref, old, new, decision)
+                                             for old, new, ref in lines])
+    except Exception as e:  # the refusal stands; say that it left no trace
+        say(f"enforcer: warning: this refusal could not be recorded ({e})")

@@ -33,6 +33,9 @@ def run_hook(server: Server, stdin: str, actor: str = "jgirmay") -> subprocess.C
 def test_garbage_on_stdin_is_refused_clearly(server: Server, stdin: str) -> None:
     proc = run_hook(server, stdin)
     assert proc.returncode == 1 and "cannot read ref line 1" in proc.stderr and "Traceback" not in proc.stderr
+    record = server.decisions()[0]  # refused before it could be judged: still a decision, kept
+    assert record["verdict"] == "deny" and record["ref"] == "(no readable ref line)"
+    assert "cannot read ref line 1" in record["violations"][0]["reason"]
 
 
 def test_empty_stdin_moves_nothing(server: Server) -> None:
@@ -76,6 +79,9 @@ def test_a_missing_policy_on_the_default_branch(server: Server) -> None:
     server.commit("src/b.py")
     proc = server.push("task_worker1", "feature/after-1124")
     assert proc.returncode != 0 and "every push is refused" in proc.stderr
+    record = server.decisions()[0]
+    assert (record["ref"], record["actor"], record["verdict"]) == ("refs/heads/feature/after-1124", "task_worker1",
+                                                                    "deny")
     assert server.ref("feature/after-1124") != git(server.clone, "rev-parse", "HEAD")
 
 
