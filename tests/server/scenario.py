@@ -67,5 +67,41 @@ def assert_enforced(push: Push, clone: Path, bare: Path) -> None:
         f.write("# a comment\n")
     git(clone, "commit", "-qam", "touch the policy")
     assert "policy.owners" in push("task_worker1", "HEAD:refs/heads/feature/policy-1124").stderr
+    # branch names: a feature branch's name follows its rule
+    git(clone, "switch", "-qc", "feature/Login_Page")
+    assert "branches.name" in push("task_worker1", "feature/Login_Page").stderr
+    # merges: dev takes feature work only, main takes dev
+    git(clone, "switch", "-qc", "dev", git(bare, "rev-parse", "main"))
+    git(clone, "merge", "-q", "--no-ff", "--no-edit", "feature/inside-1124")
+    merged = push("jgirmay", "dev")
+    assert merged.returncode == 0, merged.stderr
+    git(clone, "switch", "-qc", "experiment", "feature/inside-1124")
+    _commit(clone, "src/c.py")
+    git(clone, "switch", "-q", "dev")
+    git(clone, "merge", "-q", "--no-ff", "--no-edit", "experiment")
+    assert "branches.merge_from" in push("jgirmay", "dev").stderr  # experiment is no branch dev takes from
+    git(clone, "reset", "-q", "--hard", "HEAD~1")
+    git(clone, "switch", "-q", "main")
+    git(clone, "reset", "-q", "--hard", git(bare, "rev-parse", "main"))
+    git(clone, "merge", "-q", "--no-ff", "--no-edit", "dev")
+    released = push("jgirmay", "main")
+    assert released.returncode == 0, released.stderr
+    # tags: the name rule, and a release tag never moves
+    git(clone, "tag", "-a", "-m", "r", "v1.0")
+    assert "tags.name" in push("jgirmay", "v1.0").stderr
+    git(clone, "tag", "-f", "-a", "-m", "moved", "v1.0.0", "main")
+    assert "tags.move" in push("jgirmay", "+v1.0.0").stderr
+    # break-glass: a release manager may land a direct commit on main, with a reason
+    _commit(clone, "src/urgent.py")
+    urgent = push("jgirmay", "--push-option=enforcer.break-glass=prod is down", "main")
+    assert urgent.returncode == 0 and "break-glass by jgirmay: prod is down" in urgent.stderr, urgent.stderr
+    assert git(bare, "rev-parse", "main") == git(clone, "rev-parse", "main")
     decisions = enforcer(bare, "decisions", "--format", "json").stdout
     assert '"actor": "task_worker1"' in decisions and '"actor": "jgirmay"' in decisions
+
+
+def _commit(clone: Path, path: str) -> None:
+    (clone / path).parent.mkdir(parents=True, exist_ok=True)
+    (clone / path).write_text(path)
+    git(clone, "add", path)
+    git(clone, "commit", "-qm", f"change {path}")

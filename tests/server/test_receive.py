@@ -81,6 +81,18 @@ def test_bootstrap_only_by_a_policy_owner(tmp_path: Path) -> None:
     assert ("bootstrap", "jgirmay", "allow") in kinds and ("bootstrap", "task_worker1", "deny") in kinds
 
 
+def test_a_file_url_push_is_judged_the_same(server: Server) -> None:
+    url = server.bare.as_uri()  # file:///...: git runs receive-pack as for a plain path
+    env = {**os.environ, "ENFORCER_ACTOR": "task_worker1"}
+    server.commit("src/a.py")
+    refused = subprocess.run(["git", "push", url, "HEAD:main"], cwd=server.clone, capture_output=True, text=True,
+                             env=env)
+    assert refused.returncode != 0 and "branches.push" in refused.stderr
+    allowed = subprocess.run(["git", "push", url, "HEAD:refs/heads/feature/url-1124"], cwd=server.clone,
+                             capture_output=True, text=True, env=env)
+    assert allowed.returncode == 0 and server.ref("feature/url-1124") == git(server.clone, "rev-parse", "HEAD")
+
+
 def test_direct_commit_to_main_is_refused_with_rule_and_fix(server: Server) -> None:
     before = server.ref("main")
     server.commit("src/app.py")
@@ -200,6 +212,24 @@ def test_no_actor_is_refused_naming_the_variables(server: Server) -> None:
     git(server.clone, "switch", "-qc", "feature/a-1124")
     proc = server.push(None, "feature/a-1124")
     assert proc.returncode != 0 and "GL_USERNAME, GITEA_PUSHER_NAME, GL_USER, REMOTE_USER, ENFORCER_ACTOR" in proc.stderr
+
+
+def test_the_pusher_comes_from_server_actor_from(tmp_path: Path) -> None:
+    """A policy naming its own variable: only that one is read, and a refusal names it."""
+    s = Server(tmp_path)
+    policy = s.clone / "policy.yaml"
+    policy.write_text(policy.read_text().replace(
+        "actor_from: [GL_USERNAME, GITEA_PUSHER_NAME, GL_USER, REMOTE_USER, ENFORCER_ACTOR]",
+        "actor_from: [PUSHER]"))
+    git(s.clone, "commit", "-qam", "policy: the pusher is PUSHER")
+    env = {**os.environ, "PUSHER": "jgirmay"}
+    assert subprocess.run(["git", "push", "origin", "main"], cwd=s.clone, env=env).returncode == 0
+    git(s.clone, "switch", "-qc", "feature/who-1124")
+    refused = s.push("task_worker1", "feature/who-1124")  # ENFORCER_ACTOR only: not read any more
+    assert refused.returncode != 0 and "PUSHER" in refused.stderr and "ENFORCER_ACTOR" not in refused.stderr
+    env["PUSHER"] = "task_worker1"
+    assert subprocess.run(["git", "push", "origin", "feature/who-1124"], cwd=s.clone, env=env).returncode == 0
+    assert next(d for d in s.decisions() if d["hook"] == "pre-receive")["actor"] == "task_worker1"
 
 
 def test_break_glass(server: Server) -> None:
