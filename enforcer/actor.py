@@ -1,4 +1,4 @@
-"""Who is acting, by where enforcer runs (DESIGN.md, *Who is acting*)."""
+"""Who is acting, by where enforcer runs (docs/policy.md, *Actors*)."""
 from __future__ import annotations
 
 import os
