@@ -66,14 +66,18 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def server_policy(repo: Repo) -> tuple[Policy | None, str]:
+def server_policy(repo: Repo, before: str | None = None) -> tuple[Policy | None, str]:
     """The policy at the default branch before the push, else the last one that validated.
 
+    ``before``: where the default branch stood before this push, when the push
+    has moved it already (update mode, see ``push_moved_default``).
     (None, "") means there never was a policy and the default branch does not exist
     yet: only the bootstrap push is possible.
     """
+    if before == ZERO:  # this very push created the default branch: it was the bootstrap
+        return None, ""
     branch = repo.default_branch()
-    tip = repo.resolve(f"refs/heads/{branch}") if branch else None
+    tip = before or (repo.resolve(f"refs/heads/{branch}") if branch else None)
     cache = os.path.join(repo.git_dir(), "enforcer", "cache")
     kept = _read(_last_good(repo))
     if tip is None:
@@ -96,6 +100,47 @@ def server_policy(repo: Repo) -> tuple[Policy | None, str]:
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
                         f"fix: a server administrator restores a valid {POLICY_FILE} on {branch} (a repository "
                         "that never had one: see 'Adopting an existing repository' in enforcer's docs/server.md)")
+
+
+def _receive_pack() -> str | None:
+    """The git process running this hook, named so that no later process can pass for it
+    (its pid and start time); None where that cannot be told."""
+    parent = os.getppid()
+    stat = _read(f"/proc/{parent}/stat")
+    if stat is None:
+        return None
+    return f"{parent}:{stat.rsplit(b')', 1)[-1].split()[19].decode()}"
+
+
+def _moves_file(repo: Repo) -> str:
+    return os.path.join(repo.git_dir(), "enforcer", "update-moved-default")
+
+
+def push_moved_default(repo: Repo) -> str | None:
+    """In update mode git moves each ref as soon as its hook allows it: where the default
+    branch stood before this push, if an earlier ref of the same push moved it."""
+    me = _receive_pack()
+    kept = _read(_moves_file(repo))
+    if me is None or kept is None:
+        return None
+    who, old, new = kept.decode().split()
+    branch = repo.default_branch()
+    return old if who == me and branch and repo.resolve(f"refs/heads/{branch}") == new else None
+
+
+def remember_default_move(repo: Repo, updates: list[Update], results: list[tuple[str, Decision]]) -> None:
+    """Update mode: the default branch is about to move; later refs of this push are judged
+    by the policy it had before (see ``push_moved_default``)."""
+    me = _receive_pack()
+    branch = repo.default_branch()
+    if me is None or not branch:
+        return
+    for (old, new, ref), (_, decision) in zip(updates, results):
+        if ref == f"refs/heads/{branch}" and decision.allowed:
+            path = _moves_file(repo)
+            with open(path + ".tmp", "w") as f:
+                f.write(f"{me} {old} {new}\n")
+            os.replace(path + ".tmp", path)
 
 
 def _last_good(repo: Repo) -> str:
@@ -147,7 +192,7 @@ def judge(updates: list[Update], hook: str) -> int:
     brought = repo.start_push_walk(new for new, walked in pushed if walked)
     walks = [functools.partial(brought, new) if walked else None for new, walked in pushed]
     store = default_store(repo.git_dir())
-    policy, note = server_policy(repo)
+    policy, note = server_policy(repo, push_moved_default(repo) if hook == "update" else None)
     if policy is None:
         _finish(walks)
         actor, decision = _bootstrap(repo, updates)
@@ -174,6 +219,8 @@ def judge(updates: list[Update], hook: str) -> int:
             results.append((ref, decide(policy, request)))
         records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
     store.add(records)  # a decision without a trace is no decision: RecordError refuses the push
+    if hook == "update":
+        remember_default_move(repo, updates, results)
     if note:
         say(f"enforcer: note: {note}")
     refused = any(not d.allowed for _, d in results)

@@ -296,6 +296,26 @@ def test_update_mode(tmp_path: Path) -> None:
     assert s.decisions()[0]["hook"] == "update"
 
 
+def test_update_mode_judges_every_ref_by_the_policy_before_the_push(tmp_path: Path) -> None:
+    """git moves main as soon as its update hook allows it: a ref after it in the same push
+    is still judged by the policy main had before the push."""
+    s = Server(tmp_path, mode="update")
+    assert s.push("jgirmay", "main").returncode == 0
+    policy = s.clone / "policy.yaml"
+    policy.write_text(policy.read_text().replace("  - match: \"**\"\n", "  - match: zz\n    push: [release-managers]\n"
+                                                 "  - match: \"**\"\n", 1))
+    git(s.clone, "switch", "-qc", "hotfix/policy")
+    git(s.clone, "commit", "-qam", "policy: let release managers push zz")
+    git(s.clone, "switch", "-q", "main")
+    git(s.clone, "merge", "-q", "--no-ff", "--no-edit", "hotfix/policy")
+    git(s.clone, "branch", "zz")
+    assert s.push("jgirmay", "hotfix/policy").returncode == 0  # the merge's source, on the server first
+    proc = s.push("jgirmay", "main", "zz")  # git sends refs the server has (main) before new ones
+    assert s.ref("main") == git(s.clone, "rev-parse", "main")  # main itself was allowed
+    assert proc.returncode != 0 and s.ref("zz") is None  # zz by the old policy: no rule lets it in
+    assert s.push("jgirmay", "zz").returncode == 0  # the next push goes by the new one
+
+
 def test_install_again_and_switching_mode_keep_one_shim_of_each(tmp_path: Path) -> None:
     s = Server(tmp_path)
     hooks = s.bare / "hooks"
