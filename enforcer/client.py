@@ -8,7 +8,6 @@ Git runs client hooks at the top of the working tree, where the policy is.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from enforcer import report
@@ -16,6 +15,7 @@ from enforcer.actor import CLONE_SOURCES, clone_actor
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
 from enforcer.git import CLAIMS_LISTING, POLICY_FILE, Repo, listing_rows
+from enforcer.hookrun import say
 from enforcer.model import CLAIM_REFS, Decision, StagedChange
 from enforcer.policy import Policy, load_policy
 
@@ -24,10 +24,6 @@ from enforcer.policy import Policy, load_policy
 def user_config() -> tuple[str, ...] | None:
     """The git call that tells who is acting, unless ENFORCER_ACTOR already does."""
     return None if os.environ.get("ENFORCER_ACTOR") else ("config", "--get-regexp", r"^user\.(email|name)$")
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr)
 
 
 def clone_policy() -> Policy | None:

@@ -29,10 +29,18 @@ CHAINED = ".before-enforcer"
 READS_STDIN = {"pre-receive", "pre-push"}
 
 
+def say(text: str) -> None:
+    """Lines for whoever pushed or committed; GitLab shows a hook's output to the pusher
+    only on lines with its GL-HOOK-ERR: prefix."""
+    gitlab = any(os.environ.get(v) for v in ("GL_ID", "GL_USERNAME", "GL_PROTOCOL"))
+    for line in text.splitlines():
+        print(f"GL-HOOK-ERR: {line}" if gitlab else line, file=sys.stderr)
+
+
 def main(argv: Sequence[str]) -> int:
     args = list(argv)
     if not args or args[0] not in HOOKS:
-        print(f"enforcer hook: name one of {', '.join(HOOKS)}", file=sys.stderr)
+        say(f"enforcer hook: name one of {', '.join(HOOKS)}")
         return 2
     name = args.pop(0)
     shim = None
@@ -45,8 +53,7 @@ def main(argv: Sequence[str]) -> int:
     if shim:
         code = run_chained(shim + CHAINED, args, stdin)
         if code != 0:
-            print(f"enforcer: the chained hook {os.path.basename(shim)}{CHAINED} refused (exit {code})",
-                  file=sys.stderr)
+            say(f"enforcer: the chained hook {os.path.basename(shim)}{CHAINED} refused (exit {code})")
             return code
     module = importlib.import_module(HOOKS[name])
     return int(module.main(args, stdin))

@@ -29,7 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             start_check(args)  # git starts on the commits while click loads
         return _run(args)
     except EnforcerError as e:
-        print(f"enforcer: error: {e}", file=sys.stderr)
+        from enforcer.hookrun import say  # GitLab shows a hook's lines only with its prefix
+
+        say(f"enforcer: error: {e}")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import time
 
 from enforcer import report
@@ -15,6 +14,7 @@ from enforcer.actor import first_set
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
+from enforcer.hookrun import say
 from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
@@ -25,13 +25,6 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 DEFAULT_ACTOR_FROM = ("GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER", "ENFORCER_ACTOR")
 Update = tuple[str, str, str]  # (old, new, ref)
-
-
-def say(text: str) -> None:
-    """Lines the pusher sees; GitLab shows hook output only with its GL-HOOK-ERR: prefix."""
-    gitlab = any(os.environ.get(v) for v in ("GL_ID", "GL_USERNAME", "GL_PROTOCOL"))
-    for line in text.splitlines():
-        print(f"GL-HOOK-ERR: {line}" if gitlab else line, file=sys.stderr)
 
 
 def parse_updates(stdin: bytes) -> list[Update]:

@@ -485,3 +485,9 @@ def test_a_post_receive_hook_already_there_still_runs(tmp_path: Path) -> None:
     assert s.push("jgirmay", "HEAD:main").returncode == 0
     assert (tmp_path / "saw").read_text().endswith(" refs/heads/main\n")  # the same lines git gave us
     assert [d["verdict"] for d in s.decisions()] == ["landed", "allow"]
+
+
+def test_every_line_a_hook_prints_on_gitlab_has_the_prefix(tmp_path: Path) -> None:
+    """GitLab drops a hook's lines without GL-HOOK-ERR:, misconfiguration messages included."""
+    proc = enforcer(tmp_path, "hook", "no-such-hook", env={"GL_ID": "user-1"})
+    assert proc.returncode != 0 and proc.stderr.startswith("GL-HOOK-ERR: enforcer hook: name one of")
