@@ -238,7 +238,7 @@ def _server_policy_state(repo: Repo) -> str:
     from enforcer.server_hooks.receive import server_policy
 
     try:
-        policy, note = server_policy(repo)
+        policy, note = server_policy(repo, keep=False)  # only look: the hooks may run as another user
     except EnforcerError as e:
         return f"warning: {e}"
     if policy is None:

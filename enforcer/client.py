@@ -70,7 +70,8 @@ def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> Staged
     ref = repo.head_ref()
     calls = [user_config(), (*CLAIMS_LISTING, ref) if ref else CLAIMS_LISTING]  # claims, and is HEAD born?
     if with_paths:  # renames count on both sides, as on the server
-        calls.append(("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-relative"))
+        calls.append(("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-relative",
+                      "--ignore-submodules=none"))
     user, listing, *staged = repo.run_together(*calls)
     rows = listing_rows(listing)
     claims = [(sha, name) for sha, name in rows if name.startswith(CLAIM_REFS)]

@@ -36,9 +36,10 @@ POLICY_FILE = "policy.yaml"
 LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
 CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
 # every commit with the paths it changes (read by iter_log), whatever the user's git config says:
-# log.showRoot=false would hide a root commit's paths, diff.relative=true cut them short
+# log.showRoot=false would hide a root commit's paths, diff.relative=true cut them short,
+# diff.ignoreSubmodules (or a .gitmodules ignore=) hide a submodule's move
 LOG = ("log", "--stdin", "--root", "-c", "--name-only", "--no-renames", "--no-relative", "--no-show-signature",
-       "-z", "--format=%x00%H %P")
+       "--ignore-submodules=none", "-z", "--format=%x00%H %P")
 
 
 class GitError(EnforcerError):
@@ -392,9 +393,12 @@ class Running(_Generic[T]):
 class Meeting:
     """One commit listing read from both ends: a second ``git log`` prints it
     with ``--reverse``, and when either side reaches a commit the other has
-    parsed, both stop. Each commit's diff, the costly part, is then computed
+    taken, both stop. Each commit's diff, the costly part, is then computed
     about once, and on two cores. ``--reverse`` prints the same list backwards,
-    so by the time the sides meet every commit has been parsed by one of them.
+    so by the time the sides meet every commit has been taken by one of them.
+    (Each process reads the refs for ``--not --all`` itself: a push landing in
+    between can only shorten the second list by commits that push brought, and
+    judged.)
     """
 
     def __init__(self, repo: Repo, args: list[str], stdin: bytes) -> None:
@@ -404,8 +408,14 @@ class Meeting:
         self._lock = threading.Lock()
         self._met = False
         self._seen: set[str] = set()
-        self._sides = [_Side(repo.spawn(args, stdin=True, env=_log_env())),
-                       _Side(repo.spawn([*args, "--reverse"], stdin=True, env=_log_env()))]
+        forward = _Side(repo.spawn(args, stdin=True, env=_log_env()))
+        try:
+            backward = _Side(repo.spawn([*args, "--reverse"], stdin=True, env=_log_env()))
+        except BaseException:
+            forward.child.kill()
+            forward.child.communicate()
+            raise
+        self._sides = [forward, backward]
         self._threads = [threading.Thread(target=self._read, args=(side, stdin), daemon=True)
                          for side in self._sides]
         for thread in self._threads:
@@ -415,20 +425,38 @@ class Meeting:
         child = side.child
         try:
             child.write_all(stdin)
+            # a commit is whole once the next one begins; the last only once git has exited
+            # well (a git that died mid-commit leaves it cut short)
+            last: Commit | None = None
             for commit in iter_log(child.chunks()):
-                with self._lock:
-                    if self._met or commit.sha in self._seen:
-                        self._stop()
-                        break
-                    self._seen.add(commit.sha)
-                side.commits.append(commit)
+                if last is not None and not self._take(side, last):
+                    last = None
+                    break
+                last = commit
             with self._lock:  # no kill may reach a process once it is reaped
                 side.reaped = True
             side.error = child.communicate()[1]
+            if last is not None and child.returncode == 0:
+                self._take(side, last)
         except BaseException as e:  # handed to the caller's thread
             side.failure.append(e)
+            with self._lock:
+                if not side.reaped:
+                    side.reaped = side.stopped = True
+                    child.kill()
+                    child.wait()
         finally:
             child.close()
+
+    def _take(self, side: _Side, commit: Commit) -> bool:
+        """Keep ``commit`` for ``side``, unless the sides have met (then stop both)."""
+        with self._lock:
+            if self._met or commit.sha in self._seen:
+                self._stop()
+                return False
+            self._seen.add(commit.sha)
+        side.commits.append(commit)
+        return True
 
     def _stop(self) -> None:
         """Both sides have met: stop the processes still running (called holding the lock)."""

@@ -18,6 +18,7 @@ from enforcer.hookrun import say
 from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
+from enforcer.server_hooks import moved_default
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -59,19 +60,20 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def server_policy(repo: Repo, before: str | None = None) -> tuple[Policy | None, str]:
+def server_policy(repo: Repo, before: str | None = None, keep: bool = True) -> tuple[Policy | None, str]:
     """The policy at the default branch before the push, else the last one that validated.
 
     ``before``: where the default branch stood before this push, when the push
-    has moved it already (update mode, see ``push_moved_default``).
+    has moved it already (update mode, see server_hooks/moved_default.py).
+    ``keep``: keep a policy that validates as the last good one, and cache it
+    (not when only asked, as by ``install``: that may run as another user).
     (None, "") means there never was a policy and the default branch does not exist
     yet: only the bootstrap push is possible.
     """
-    if before == ZERO:  # this very push created the default branch: it was the bootstrap
-        return None, ""
     branch = repo.default_branch()
     tip = before or (repo.resolve(f"refs/heads/{branch}") if branch else None)
-    cache = os.path.join(repo.git_dir(), "enforcer", "cache")
+    tip = None if tip == ZERO else tip
+    cache = os.path.join(repo.git_dir(), "enforcer", "cache") if keep else ""
     kept = _read(_last_good(repo))
     if tip is None:
         if kept is None:
@@ -81,7 +83,8 @@ def server_policy(repo: Repo, before: str | None = None) -> tuple[Policy | None,
     elif (raw := repo.read_file(tip, POLICY_FILE)) is not None:
         try:
             policy = load_policy_bytes(raw, f"{POLICY_FILE}@{branch}", cache)
-            keep_last_good(repo, raw)
+            if keep:
+                keep_last_good(repo, raw)
             return policy, ""
         except PolicyError as e:
             problem = f"{POLICY_FILE} on {branch} is invalid ({e.problems[0].message})"
@@ -93,47 +96,6 @@ def server_policy(repo: Repo, before: str | None = None) -> tuple[Policy | None,
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
                         f"fix: a server administrator restores a valid {POLICY_FILE} on {branch} (a repository "
                         "that never had one: see 'Adopting an existing repository' in enforcer's docs/server.md)")
-
-
-def _receive_pack() -> str | None:
-    """The git process running this hook, named so that no later process can pass for it
-    (its pid and start time); None where that cannot be told."""
-    parent = os.getppid()
-    stat = _read(f"/proc/{parent}/stat")
-    if stat is None:
-        return None
-    return f"{parent}:{stat.rsplit(b')', 1)[-1].split()[19].decode()}"
-
-
-def _moves_file(repo: Repo) -> str:
-    return os.path.join(repo.git_dir(), "enforcer", "update-moved-default")
-
-
-def push_moved_default(repo: Repo) -> str | None:
-    """In update mode git moves each ref as soon as its hook allows it: where the default
-    branch stood before this push, if an earlier ref of the same push moved it."""
-    me = _receive_pack()
-    kept = _read(_moves_file(repo))
-    if me is None or kept is None:
-        return None
-    who, old, new = kept.decode().split()
-    branch = repo.default_branch()
-    return old if who == me and branch and repo.resolve(f"refs/heads/{branch}") == new else None
-
-
-def remember_default_move(repo: Repo, updates: list[Update], results: list[tuple[str, Decision]]) -> None:
-    """Update mode: the default branch is about to move; later refs of this push are judged
-    by the policy it had before (see ``push_moved_default``)."""
-    me = _receive_pack()
-    branch = repo.default_branch()
-    if me is None or not branch:
-        return
-    for (old, new, ref), (_, decision) in zip(updates, results):
-        if ref == f"refs/heads/{branch}" and decision.allowed:
-            path = _moves_file(repo)
-            with open(path + ".tmp", "w") as f:
-                f.write(f"{me} {old} {new}\n")
-            os.replace(path + ".tmp", path)
 
 
 def _last_good(repo: Repo) -> str:
@@ -185,7 +147,8 @@ def judge(updates: list[Update], hook: str) -> int:
     brought = repo.start_push_walk(new for new, walked in pushed if walked)
     walks = [functools.partial(brought, new) if walked else None for new, walked in pushed]
     store = default_store(repo.git_dir())
-    policy, note = server_policy(repo, push_moved_default(repo) if hook == "update" else None)
+    default = repo.default_branch()
+    policy, note = server_policy(repo, moved_default.before_this_push(repo, default) if hook == "update" else None)
     if policy is None:
         _finish(walks)
         actor, decision = _bootstrap(repo, updates)
@@ -211,9 +174,9 @@ def judge(updates: list[Update], hook: str) -> int:
                                       now=now, break_glass=reason, claims=claims, walk=walk)
             results.append((ref, decide(policy, request)))
         records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
-    store.add(records)  # a decision without a trace is no decision: RecordError refuses the push
     if hook == "update":
-        remember_default_move(repo, updates, results)
+        moved_default.note_move(repo, default, updates, [d for _, d in results])
+    store.add(records)  # a decision without a trace is no decision: RecordError refuses the push
     if note:
         say(f"enforcer: note: {note}")
     refused = any(not d.allowed for _, d in results)

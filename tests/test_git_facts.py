@@ -59,14 +59,19 @@ def test_a_long_history_read_from_both_ends_gives_every_commit_once(repo: Repo) 
 
 def test_the_users_git_config_does_not_change_the_facts(repo: Repo) -> None:
     """log.showRoot=false would hide a root commit's paths; diff.relative=true, from a
-    subdirectory, would cut the others short."""
+    subdirectory, would cut the others short; diff.ignoreSubmodules=all would hide a submodule."""
     git(repo.path, "config", "log.showRoot", "false")
     git(repo.path, "config", "diff.relative", "true")
     git(repo.path, "config", "color.ui", "always")
+    git(repo.path, "config", "diff.ignoreSubmodules", "all")
     changed = repo.commit("sub/inner.txt", "outer.txt")
-    commits = {c.sha: c for c in GitRepo(str(repo.path / "sub")).commits([changed])}
+    git(repo.path, "update-index", "--add", "--cacheinfo", f"160000,{changed},vendor/lib")  # a submodule
+    git(repo.path, "-c", "diff.ignoreSubmodules=none", "commit", "-qm", "add a submodule")
+    submodule = repo.rev("HEAD")
+    commits = {c.sha: c for c in GitRepo(str(repo.path / "sub")).commits([submodule])}
     assert commits[repo.root].paths == ("policy.yaml",)
     assert sorted(commits[changed].paths) == ["outer.txt", "sub/inner.txt"]
+    assert commits[submodule].paths == ("vendor/lib",)
 
 
 def test_large_input_and_output_through_one_git_call(repo: Repo) -> None:

@@ -296,10 +296,19 @@ def test_update_mode(tmp_path: Path) -> None:
     assert s.decisions()[0]["hook"] == "update"
 
 
-def test_update_mode_judges_every_ref_by_the_policy_before_the_push(tmp_path: Path) -> None:
+GITEA_DISPATCHER = """#!/usr/bin/env bash
+for hook in "$(dirname "$0")/update.d/"*; do "$hook" "$@" || exit 1; done
+"""  # as Gitea's hooks/update runs update.d/: a shell between git and the hook
+
+
+@pytest.mark.parametrize("layout", ["plain", "gitea"])
+def test_update_mode_judges_every_ref_by_the_policy_before_the_push(tmp_path: Path, layout: str) -> None:
     """git moves main as soon as its update hook allows it: a ref after it in the same push
     is still judged by the policy main had before the push."""
-    s = Server(tmp_path, mode="update")
+    s = Server(tmp_path, mode="update", layout=layout)
+    if layout == "gitea":
+        (s.bare / "hooks" / "update").write_text(GITEA_DISPATCHER)
+        (s.bare / "hooks" / "update").chmod(0o755)
     assert s.push("jgirmay", "main").returncode == 0
     policy = s.clone / "policy.yaml"
     policy.write_text(policy.read_text().replace("  - match: \"**\"\n", "  - match: zz\n    push: [release-managers]\n"
@@ -314,6 +323,29 @@ def test_update_mode_judges_every_ref_by_the_policy_before_the_push(tmp_path: Pa
     assert s.ref("main") == git(s.clone, "rev-parse", "main")  # main itself was allowed
     assert proc.returncode != 0 and s.ref("zz") is None  # zz by the old policy: no rule lets it in
     assert s.push("jgirmay", "zz").returncode == 0  # the next push goes by the new one
+
+
+def test_update_mode_push_recreating_the_default_branch(tmp_path: Path) -> None:
+    """main gone (a last good policy kept): the push that recreates it judges its other refs by
+    that policy, not as a bootstrap."""
+    s = Server(tmp_path, mode="update")
+    assert s.push("jgirmay", "main").returncode == 0
+    assert s.push("jgirmay", "main:refs/heads/hotfix/keep").returncode == 0
+    git(s.bare, "update-ref", "-d", "refs/heads/main")
+    git(s.clone, "switch", "-qc", "feature/x-1124")
+    proc = s.push("jgirmay", "main", "feature/x-1124")
+    assert proc.returncode == 0, proc.stderr
+    judged = [d["ref"] for d in reversed(s.decisions()) if d["hook"] == "update"]
+    assert judged[-2:] == ["refs/heads/main", "refs/heads/feature/x-1124"]  # main first: the case at hand
+
+
+def test_a_damaged_update_mode_note_is_ignored(tmp_path: Path) -> None:
+    s = Server(tmp_path, mode="update")
+    assert s.push("jgirmay", "main").returncode == 0
+    (s.bare / "enforcer" / "update-moved-default").write_text("garbage\n")
+    git(s.clone, "switch", "-qc", "feature/x-1124")
+    proc = s.push("task_worker1", "feature/x-1124")
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_install_again_and_switching_mode_keep_one_shim_of_each(tmp_path: Path) -> None:
@@ -361,6 +393,7 @@ def test_adopting_an_existing_repository(tmp_path: Path) -> None:
     git(clone, "push", "-q", "origin", "HEAD:main")
     proc = enforcer(tmp_path, "install", "--server", str(bare))
     assert "pushes are judged by the policy.yaml on the default branch" in proc.stdout
+    assert not (bare / "enforcer").exists()  # install only looks: the hooks may run as another user
     git(clone, "commit", "-q", "--allow-empty", "-m", "direct")
     env = {**os.environ, "ENFORCER_ACTOR": "jgirmay"}
     push = subprocess.run(["git", "push", "origin", "HEAD:main"], cwd=clone, capture_output=True, text=True, env=env)
