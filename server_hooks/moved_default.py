@@ -16,6 +16,7 @@ import os
 from enforcer.errors import EnforcerError
 from enforcer.git import Repo
 from enforcer.model import Decision
+from enforcer.server_hooks import read_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -24,28 +25,23 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 NOTE = "update-moved-default"  # in $GIT_DIR/enforcer/: "<receive-pack> <old> <new>"
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
 def receive_pack() -> str | None:
     """The receive-pack process above this hook, as "pid:start time"; None where not found."""
     pid = os.getppid()
-    for _ in range(8):  # the hook's parent, or a hosting server's dispatcher or shell between
-        stat = _read(f"/proc/{pid}/stat")
-        if stat is None or b")" not in stat:
-            return None
-        fields = stat[stat.rindex(b")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
-        argv = (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0")
-        if any(arg.endswith(b"receive-pack") for arg in argv[:2]):  # git-receive-pack, git receive-pack
-            return f"{pid}:{fields[19].decode()}"
-        pid = int(fields[1])
-        if pid <= 1:
-            return None
+    try:
+        for _ in range(8):  # the hook's parent, or a hosting server's dispatcher or shell between
+            stat = read_bytes(f"/proc/{pid}/stat")
+            if stat is None or b")" not in stat:
+                return None
+            fields = stat[stat.rindex(b")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+            argv = (read_bytes(f"/proc/{pid}/cmdline") or b"").split(b"\0")
+            if any(arg.endswith(b"receive-pack") for arg in argv[:2]):  # git-receive-pack, git receive-pack
+                return f"{pid}:{fields[19].decode()}"
+            pid = int(fields[1])
+            if pid <= 1:
+                return None
+    except OSError:  # another user's process, hidden: as good as none found
+        return None
     return None
 
 
@@ -57,7 +53,7 @@ def before_this_push(repo: Repo, branch: str | None) -> str | None:
     """Where ``branch`` (the default branch) stood before this push, if an earlier ref of
     this same push has moved it; else None."""
     me = receive_pack()
-    noted = _read(_path(repo))
+    noted = read_bytes(_path(repo))
     if me is None or noted is None or not branch:
         return None
     fields = noted.decode("ascii", "replace").split()

@@ -18,7 +18,7 @@ from enforcer.hookrun import say
 from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
-from enforcer.server_hooks import moved_default
+from enforcer.server_hooks import moved_default, read_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -52,14 +52,6 @@ def push_option(name: str) -> str | None:
     return None
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
-
-
 def server_policy(repo: Repo, before: str | None = None, keep: bool = True) -> tuple[Policy | None, str]:
     """The policy at the default branch before the push, else the last one that validated.
 
@@ -74,7 +66,7 @@ def server_policy(repo: Repo, before: str | None = None, keep: bool = True) -> t
     tip = before or (repo.resolve(f"refs/heads/{branch}") if branch else None)
     tip = None if tip == ZERO else tip
     cache = os.path.join(repo.git_dir(), "enforcer", "cache") if keep else ""
-    kept = _read(_last_good(repo))
+    kept = read_bytes(_last_good(repo))
     if tip is None:
         if kept is None:
             return None, ""
@@ -105,7 +97,7 @@ def _last_good(repo: Repo) -> str:
 def keep_last_good(repo: Repo, raw: bytes) -> None:
     """Keep a policy that validated, to judge by if the default branch's ever breaks."""
     path = _last_good(repo)
-    if _read(path) != raw:
+    if read_bytes(path) != raw:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "wb") as f:
             f.write(raw)
