@@ -10,6 +10,10 @@ Pattern semantics follow git's gitignore (translated by ``pathspec``): a
 pattern that matches a directory matches everything under it; a slash at the
 start or in the middle anchors the pattern at the repository root; a
 trailing slash matches directories only.
+
+Ownership adds one rule (``last_match_as_dir``): something at a directory's
+own path (a symlink, a submodule, a file) is owned as the directory is,
+since git names it ``architect`` where ``architect/`` would not match it.
 """
 from __future__ import annotations
 
@@ -74,32 +78,38 @@ class PathIndex:
             else:
                 self._regex_ids.append(i)
                 regexes.append(key)
-        self._set = None
-        if regexes:
-            options = re2.Options()
-            options.log_errors = False
-            options.max_mem = 1 << 30  # a large wildcard section needs a large DFA
-            self._set = re2.Set.SearchSet(options)
-            for regex in regexes:
-                self._set.Add(regex)
-            self._set.Compile()
-        self._memo: dict[str, int] = {}
+        self._set = _regex_set(regexes)
+        # the directory-only wildcards again, for last_match_as_dir (most policies have none)
+        self._dir_ids = [i for i in self._regex_ids if specs[i][2]]
+        self._dir_set = _regex_set([specs[i][1] for i in self._dir_ids])
+        self._memo: dict[tuple[str, bool], int] = {}
 
     def last_match(self, path: str) -> int:
-        """Index of the last matching pattern, or -1."""
-        found = self._memo.get(path)
+        """Index of the last pattern matching ``path`` (a file, or a directory if it ends with ``/``), or -1."""
+        return self._lookup(path, False)
+
+    def last_match_as_dir(self, path: str) -> int:
+        """Index of the last pattern matching ``path`` as a file or as a directory, or -1.
+
+        A gitlink or a symlink at ``architect`` stands where the directory
+        would: ``architect/`` must own it (see issue 15, item 6).
+        """
+        return self._lookup(path, not path.endswith("/"))
+
+    def _lookup(self, path: str, as_dir: bool) -> int:
+        found = self._memo.get((path, as_dir))
         if found is None:
-            found = self._memo[path] = self._search(path)
+            found = self._memo[path, as_dir] = self._search(path, as_dir)
         return found
 
-    def _search(self, path: str) -> int:
+    def _search(self, path: str, as_dir: bool) -> int:
         best = -1
         parts = path.split("/")
         last = len(parts) - 1
         prefix = ""
         for depth, part in enumerate(parts):
             prefix = f"{prefix}/{part}" if depth else part
-            is_dir = depth < last
+            is_dir = depth < last or as_dir
             for i, dir_only in self._root.get(prefix, ()):
                 if i > best and (is_dir or not dir_only):
                     best = i
@@ -112,4 +122,22 @@ class PathIndex:
                 i = self._regex_ids[hit]
                 if i > best:
                     best = i
+        if as_dir and self._dir_set is not None:  # a directory-only regex needs the slash after the name
+            dir_hits: Iterable[int] = self._dir_set.Match(path + "/")
+            for hit in dir_hits or ():
+                best = max(best, self._dir_ids[hit])
         return best
+
+
+def _regex_set(regexes: Sequence[str]) -> re2.Set | None:
+    """One RE2 set that tests a path against every regex in a single pass."""
+    if not regexes:
+        return None
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 1 << 30  # a large wildcard section needs a large DFA
+    regex_set = re2.Set.SearchSet(options)
+    for regex in regexes:
+        regex_set.Add(regex)
+    regex_set.Compile()
+    return regex_set

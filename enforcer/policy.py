@@ -167,8 +167,13 @@ class Policy:
         return PathIndex(self._owner_specs)
 
     def owner_of(self, path: str) -> OwnerEntry | None:
-        """The ownership entry that decides a path: the last one that matches."""
-        i = self._owner_index.last_match(path)
+        """The ownership entry that decides a path: the last one that matches.
+
+        A path is matched as a file and as a directory, so that a symlink or a
+        submodule at ``architect`` belongs to ``architect/``'s owners; a path
+        ending with ``/`` is a directory.
+        """
+        i = self._owner_index.last_match_as_dir(path)
         return self.ownership[i] if i >= 0 else None
 
 
