@@ -1,13 +1,15 @@
 """The decision core: ``decide(policy, request) -> Decision``. Pure: no I/O, git or clock."""
 from __future__ import annotations
 
-from enforcer.model import Decision, RefUpdate, Violation
+from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
-    from enforcer.model import Request
+    from collections.abc import Callable
+
+    from enforcer.model import Claim, Request
 
 
 def violations(policy: Policy, request: Request) -> list[Violation]:
@@ -42,3 +44,23 @@ def decide(policy: Policy, request: Request) -> Decision:
         return Decision("deny", blocking, evaluated, note=f"break-glass cannot override {', '.join(beyond)}")
     note = f"break-glass by {request.actor}: {request.break_glass}"
     return Decision("allow", (), blocking + evaluated, note=note)
+
+
+def paths_of_interest(policy: Policy, actor: str | None, claims: tuple[Claim, ...], now: float) -> Callable[[str], bool]:
+    """The paths a rule judges when a commit by ``actor`` changes them: owned by others, under
+    another actor's live claim, or the policy file. A merge's own changes are worked out
+    (enforcer.merges) only where they could touch such a path, since settling them can
+    take git a whole re-merge."""
+    others = tuple(c.path for c in claims if c.holder != actor and c.expires > now)
+    foreign: dict[int, bool] = {}  # ownership entry -> the actor is not among its owners
+
+    def interesting(path: str) -> bool:
+        if path == POLICY_FILE or path.startswith(others):
+            return True
+        entry = policy.owner_of(path)
+        if entry is None:
+            return False
+        if entry.position not in foreign:
+            foreign[entry.position] = actor not in policy.members(entry.owners)
+        return foreign[entry.position]
+    return interesting

@@ -12,7 +12,8 @@ import os
 
 from enforcer import proc
 from enforcer.errors import EnforcerError
-from enforcer.model import CLAIM_REFS, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path, parse_claim
+from enforcer.model import (CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path,
+                            parse_claim)
 from enforcer.policy import Policy
 from enforcer.regex import glob_matches
 
@@ -20,6 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any, Generic, TypeVar
+
+    from enforcer.merges import Resolver
 
     T = TypeVar("T")
 
@@ -32,18 +35,26 @@ else:
         def __class_getitem__(cls, _: object) -> type:
             return cls
 
-POLICY_FILE = "policy.yaml"
 LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
 CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
-# every commit with the paths it changes (read by iter_log), whatever the user's git config says:
+# every commit with the paths it changes against its first parent (read by iter_log; a merge's
+# own paths are worked out from these by enforcer.merges), whatever the user's git config says:
 # log.showRoot=false would hide a root commit's paths, diff.relative=true cut them short,
 # diff.ignoreSubmodules (or a .gitmodules ignore=) hide a submodule's move
-LOG = ("log", "--stdin", "--root", "-c", "--name-only", "--no-renames", "--no-relative", "--no-show-signature",
-       "--ignore-submodules=none", "-z", "--format=%x00%H %P")
+DIFF_FLAGS = ("--no-renames", "--no-relative", "--ignore-submodules=none", "-z")
+LOG = ("log", "--stdin", "--root", "--diff-merges=first-parent", "--name-only", "--no-show-signature",
+       *DIFF_FLAGS, "--format=%x00%H %P")
+# git's automatic merge as git's defaults make it, whatever the user's or server's config says,
+# so that a clone, CI and the server reach the same result
+MERGE_CONFIG = ("-c", "merge.renames=true", "-c", "merge.directoryRenames=conflict", "-c", "merge.renormalize=false",
+                "-c", "diff.renameLimit=1000")
 
 
 class GitError(EnforcerError):
     pass
+
+
+Entry = tuple[str, str]  # (mode, object id) of a path in a tree; mode 000000 where there is none
 
 
 def _decode(raw: bytes) -> str:
@@ -171,38 +182,16 @@ class Repo:
         args = [*LOG, "--not", "--all"] if exclude_all_refs else list(LOG)
         return Meeting(self, args, stdin).output
 
-    def start_push_walk(self, tips: Iterable[str]) -> Callable[[str], list[Commit]]:
+    def start_push_walk(self, tips: Iterable[str]) -> PushWalk:
         """Start one walk over the commits new to the server (reachable from no ref it has)
-        that any of ``tips`` brings; the returned function gives the part one tip reaches,
-        waiting for the walk.
+        that any of ``tips`` brings.
 
         One walk for the whole push, not one per ref: a push of many refs over a
         shared history (a mirror, a migration, ``--tags``) would otherwise walk
         and diff that history once for every ref.
         """
         wanted = [t for t in dict.fromkeys(tips) if t != ZERO]
-        walk = self.start_commits(wanted, exclude_all_refs=True)
-        found: list[tuple[list[Commit], dict[str, Commit], dict[str, str]]] = []
-
-        def part(tip: str) -> list[Commit]:
-            if not found:
-                commits = walk()
-                by_sha = {c.sha: c for c in commits}
-                # a tag's tip is its tag object: peel it to the commit the walk holds
-                tags = [t for t in wanted if t not in by_sha] if len(wanted) > 1 else []
-                found.append((commits, by_sha, self.peeled(tags)))
-            commits, by_sha, peeled = found[0]
-            if len(wanted) == 1:
-                return commits
-            reached: set[str] = set()
-            todo = [peeled.get(tip, tip)]
-            while todo:
-                sha = todo.pop()
-                if sha in by_sha and sha not in reached:
-                    reached.add(sha)
-                    todo.extend(by_sha[sha].parents)
-            return [c for c in commits if c.sha in reached]
-        return part
+        return PushWalk(self, wanted, self.start_commits(wanted, exclude_all_refs=True))
 
     def peeled(self, objects: Sequence[str]) -> dict[str, str]:
         """The commit each of ``objects`` (tags, commits) points to, where it points to one."""
@@ -237,7 +226,8 @@ class Repo:
                    branch_tips: Callable[[], Mapping[str, str]] = dict,
                    actor_vars: tuple[str, ...] = (), now: float = 0.0,
                    break_glass: str | None = None, claims: tuple[Claim, ...] = (),
-                   bootstrap: bool = False, walk: Callable[[], list[Commit]] | None = None) -> RefUpdate:
+                   bootstrap: bool = False, walk: Callable[[], list[Commit]] | None = None,
+                   resolver: Resolver | None = None) -> RefUpdate:
         """Everything the core needs about one ref update.
 
         ``exclude`` limits the new commits (``enforcer check``: the base); None
@@ -246,7 +236,12 @@ class Repo:
         the server's, plus those pushed along; asked only where a rule needs them.
         ``walk``: the commit walk for this range, if the caller started it already
         (``start_commits``: git can work while the caller loads the policy).
+        ``resolver``: works out the merges' own changes (enforcer.merges); one shared by
+        every ref of a push settles each merge once.
         """
+        from enforcer.engine import paths_of_interest
+        from enforcer.merges import Resolver
+
         deleted = new == ZERO
         if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
             blob = None if deleted else self.run("cat-file", "blob", new, ok=(0, 128))
@@ -270,9 +265,14 @@ class Repo:
         # (a new branch gains only what is new to the server: the rest is on its branches)
         separate_landing = merge_facts and exclude != [old] and old != ZERO
         pending_landing = self.start_commits([new], [old]) if separate_landing else list
-        commits = pending_commits()
-        # the walk holds new itself when it is a new commit; else ask whether it is (a tag of) a commit
-        target_is_commit = deleted or any(c.sha == new for c in commits) or self.resolve(new) is not None
+        walked = pending_commits()
+        if resolver is None:
+            resolver = Resolver(self, walked, paths_of_interest(policy, actor, claims, now), [old])
+        commits = resolver.resolve(walked)
+        # the walk holds new itself when it is a new commit; else ask what it is: a branch must
+        # point to a commit, a tag to a commit or to a tag object of one
+        target_is_commit = deleted or any(c.sha == new for c in commits) or (
+            self.object_type(new) == "commit" if branch is not None else self.resolve(new) is not None)
         # a new commit whose parent is the old tip proves a fast-forward without another walk
         fast_forward = old == ZERO or deleted or any(old in c.parents for c in commits) \
             or self.is_ancestor(old, new)
@@ -283,7 +283,11 @@ class Repo:
         known: set[str] = set()
         landing: list[Commit] = []
         if merge_facts:
-            landing = pending_landing() if separate_landing else commits
+            landing = pending_landing() if separate_landing else walked
+            if separate_landing:
+                resolver = Resolver(self, landing, resolver.interest, [old])
+            # a merge on the branch's own line is judged by everything it changes itself
+            landing = resolver.resolve(landing, whole=[c.sha for c in first_parent_line(landing, new) if c.is_merge])
             sources = pending_sources()
             landed = {c.sha for c in landing}
             known = {p for c in landing if c.is_merge for p in c.parents[1:]
@@ -296,6 +300,90 @@ class Repo:
                          known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
                          actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit,
                          bootstrap=bootstrap)
+
+    # -- merges (enforcer.merges) ---------------------------------------------
+    def below_tips(self, olds: Iterable[str], tips: Iterable[str]) -> dict[str, set[str]]:
+        """For each old tip, which of ``olds`` are its ancestors (or itself)."""
+        olds = sorted(olds)
+        found = {}
+        for tip in tips:
+            out = self.run("rev-list", "--stdin", input="".join(f"{o}\n" for o in [*olds, f"^{tip}"]).encode())
+            above = set(_decode(out).split())
+            found[tip] = {o for o in olds if o not in above}
+        return found
+
+    def merge_bases(self, pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+        """All merge bases of each pair (``git rev-parse A...B`` lists them as ^base)."""
+        found: list[list[str]] = []
+        for start in range(0, len(pairs), 500):  # well within the command line's limit
+            chunk = pairs[start:start + 500]
+            lines = _decode(self.run("rev-parse", *[f"{a}...{b}" for a, b in chunk])).split()
+            i = 0
+            for _ in chunk:
+                i += 2  # A and B themselves
+                bases = []
+                while i < len(lines) and lines[i].startswith("^"):
+                    bases.append(lines[i][1:])
+                    i += 1
+                found.append(bases)
+        return found
+
+    def trees(self, revs: Sequence[str]) -> dict[str, str]:
+        """The tree of each commit (or tree)."""
+        if not revs:
+            return {}
+        out = self.run("cat-file", "--batch-check=%(objectname)", input="".join(f"{r}^{{tree}}\n" for r in revs).encode())
+        lines = _decode(out).splitlines()
+        if len(lines) != len(revs) or any(" " in line for line in lines):
+            raise GitError(f"cannot read the trees of {', '.join(r[:10] for r in revs)}")
+        return dict(zip(revs, lines))
+
+    def empty_tree(self) -> str:
+        return _decode(self.run("hash-object", "-t", "tree", "--stdin", input=b"")).strip()
+
+    def raw_diffs(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, tuple[Entry, Entry]]]:
+        """For each (tree, tree) pair, path -> (entry before, entry after) where they differ."""
+        if not pairs:
+            return []
+        out = self.run("diff-tree", "--stdin", "-r", "--always", "--no-abbrev", *DIFF_FLAGS,
+                       input="".join(f"{a} {b}\n" for a, b in pairs).encode())
+        diffs: list[dict[str, tuple[Entry, Entry]]] = []
+        tokens = out.split(b"\0")
+        i = 0
+        while i < len(tokens):
+            meta = None
+            for line in tokens[i].split(b"\n"):  # "<tree> <tree>\n" headers glue onto what follows
+                if line[:1] == b":":
+                    meta = line
+                elif line:
+                    diffs.append({})
+            if meta is not None:
+                old_mode, new_mode, old_id, new_id, _ = meta[1:].decode("ascii").split(" ")
+                diffs[-1][_decode(tokens[i + 1])] = ((old_mode, old_id), (new_mode, new_id))
+                i += 2
+            else:
+                i += 1
+        if len(diffs) != len(pairs):
+            raise GitError(f"git diff-tree answered {len(diffs)} of {len(pairs)} tree pairs")
+        return diffs
+
+    def merge_trees(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[str, set[str]]]:
+        """git's automatic merge of each pair of commits: (its tree, the paths left in conflict)."""
+        if not pairs:
+            return []
+        out = self.run(*MERGE_CONFIG, "merge-tree", "--stdin", "--write-tree", "--name-only", "--no-messages", "-z",
+                       "--allow-unrelated-histories", input="".join(f"{a} {b}\n" for a, b in pairs).encode(), ok=(0, 1))
+        tokens = iter(out.split(b"\0"))
+        results = []
+        for a, b in pairs:
+            status, tree = next(tokens, b""), _decode(next(tokens, b""))
+            if status not in (b"0", b"1") or len(tree) < 40:
+                raise GitError(f"git merge-tree could not merge {a[:10]} and {b[:10]}")
+            conflicted = set()
+            while name := next(tokens, b""):
+                conflicted.add(_decode(name))
+            results.append((tree, conflicted))
+        return results
 
     def policy_change(self, rev: str) -> PolicyChange:
         from enforcer.policy import check_policy_bytes
@@ -336,6 +424,49 @@ class Repo:
             elif name.count("/") >= 3 and not name.endswith("/HEAD"):
                 tips.setdefault(name.split("/", 3)[3], sha)
         return tips
+
+
+class PushWalk:
+    """The commits a push brings, walked once; ``part(tip)`` is what one pushed tip reaches."""
+
+    def __init__(self, repo: Repo, tips: list[str], walk: Callable[[], list[Commit]]) -> None:
+        self._repo, self._tips, self._walk = repo, tips, walk
+        self._found: tuple[list[Commit], dict[str, Commit], dict[str, str]] | None = None
+
+    def every(self) -> list[Commit]:
+        """Every commit the push brings, waiting for the walk."""
+        if self._found is None:
+            commits = self._walk()
+            by_sha = {c.sha: c for c in commits}
+            # a tag's tip is its tag object: peel it to the commit the walk holds
+            tags = [t for t in self._tips if t not in by_sha] if len(self._tips) > 1 else []
+            self._found = (commits, by_sha, self._repo.peeled(tags))
+        return self._found[0]
+
+    def part(self, tip: str) -> list[Commit]:
+        commits = self.every()
+        if len(self._tips) == 1:
+            return commits
+        _, by_sha, peeled = self._found or ([], {}, {})
+        reached: set[str] = set()
+        todo = [peeled.get(tip, tip)]
+        while todo:
+            sha = todo.pop()
+            if sha in by_sha and sha not in reached:
+                reached.add(sha)
+                todo.extend(by_sha[sha].parents)
+        return [c for c in commits if c.sha in reached]
+
+
+def first_parent_line(commits: Iterable[Commit], tip: str) -> list[Commit]:
+    """The commits on ``tip``'s first-parent line, newest first, as far as ``commits`` go."""
+    by_sha = {c.sha: c for c in commits}
+    line = []
+    sha: str | None = tip
+    while sha in by_sha:
+        line.append(by_sha[sha])
+        sha = by_sha[sha].parents[0] if by_sha[sha].parents else None
+    return line
 
 
 def listing_rows(out: bytes) -> list[tuple[str, str]]:
@@ -498,7 +629,7 @@ def iter_log(chunks: Iterable[bytes]) -> Iterator[Commit]:
     token before every header; a path is never empty, so once a commit's
     paths have begun, the token after an empty one is a header, however
     hostile the file names. Git starts the path list with a newline glued to
-    the first path, or, for a merge's combined diff, with one empty token.
+    the first path (a merge's too: its paths are its first-parent diff).
     """
     sha = ""
     parents: tuple[str, ...] = ()
@@ -512,8 +643,6 @@ def iter_log(chunks: Iterable[bytes]) -> Iterator[Commit]:
         for token in tokens:
             if after_header:
                 after_header = False
-                if not token and len(parents) > 1:
-                    continue
                 if token[:1] == b"\n":
                     token = token[1:]
             if not token:

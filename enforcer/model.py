@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     Verdict = Literal["allow", "ask", "deny"]
 
 ZERO = "0" * 40
+POLICY_FILE = "policy.yaml"  # at the repository's root
 CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made by claim_text()
 
 

@@ -11,7 +11,7 @@ import time
 
 from enforcer import report
 from enforcer.actor import first_set
-from enforcer.engine import decide
+from enforcer.engine import decide, paths_of_interest
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
@@ -137,7 +137,7 @@ def judge(updates: list[Update], hook: str) -> int:
     # git walks the pushed commits while the policy, the claims and the store are read
     pushed = [(new, not ref.startswith(CLAIM_REFS) and new != ZERO) for _, new, ref in updates]
     brought = repo.start_push_walk(new for new, walked in pushed if walked)
-    walks = [functools.partial(brought, new) if walked else None for new, walked in pushed]
+    walks = [functools.partial(brought.part, new) if walked else None for new, walked in pushed]
     store = default_store(repo.git_dir())
     default = repo.default_branch()
     policy, note = server_policy(repo, moved_default.before_this_push(repo, default) if hook == "update" else None)
@@ -160,6 +160,9 @@ def judge(updates: list[Update], hook: str) -> int:
         now = time.time()
         reason = push_option("enforcer.break-glass")
         claims = repo.claims()
+        # each merge the push brings is settled once, whichever refs reach it
+        merges = Resolver(repo, brought.every(), paths_of_interest(policy, actor, claims, now),
+                          [old for old, _, _ in updates if old != ZERO])
         results = []
         for (old, new, ref), walk in zip(updates, walks):
             request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),

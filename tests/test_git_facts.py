@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enforcer.git import LOG, Repo as GitRepo, iter_log
+from enforcer.merges import Resolver
 from tests.conftest import Repo, git
 
 HEADER_LIKE = f"{'a' * 40} {'b' * 40}"  # looks like a log header line
@@ -15,11 +16,19 @@ def test_hostile_names_and_empty_commits_are_read_exactly(repo: Repo) -> None:
     repo.switch("feature/y-1124", create_from="main")
     other = repo.commit("docs/y.md")
     merge = repo.merge("feature/x-1124")
-    commits = {c.sha: c for c in GitRepo(str(repo.path)).commits([merge], [repo.root])}
+    walked = GitRepo(str(repo.path)).commits([merge], [repo.root])
+    commits = {c.sha: c for c in walked}
     assert set(commits) == {empty, changed, other, merge}
     assert commits[empty].paths == ()
     assert sorted(commits[changed].paths) == sorted(HOSTILE)
-    assert commits[merge].paths == () and commits[merge].parents == (other, changed)
+    # the walk gives a merge's first-parent diff; its own changes are none (git's own merge)
+    assert sorted(commits[merge].paths) == sorted(HOSTILE) and commits[merge].parents == (other, changed)
+    own = {c.sha: c for c in own_changes(repo, walked)}
+    assert own[merge].paths == () and sorted(own[changed].paths) == sorted(HOSTILE)
+
+
+def own_changes(repo: Repo, walked: list) -> list:  # type: ignore[type-arg]
+    return Resolver(GitRepo(str(repo.path)), walked, lambda path: True).resolve(walked)
 
 
 def test_an_evil_merge_lists_the_paths_it_changed_itself(repo: Repo) -> None:
@@ -37,7 +46,7 @@ def test_an_evil_merge_lists_the_paths_it_changed_itself(repo: Repo) -> None:
     repo.commit("c.txt")
     repo.switch("main")
     clean = repo.merge("feature/x-1124")  # comes first in git's output, with no paths
-    commits = {c.sha: c for c in GitRepo(str(repo.path)).commits([clean], [side])}
+    commits = {c.sha: c for c in own_changes(repo, GitRepo(str(repo.path)).commits([clean], [side]))}
     assert commits[evil].paths == ("architect/evil.md",) and commits[clean].paths == ()
 
 

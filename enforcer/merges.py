@@ -1,0 +1,352 @@
+"""A merge's own changes: the paths where it differs from git's automatic merge of its parents.
+
+A clean merge brings only what its merged side changed since the merge base,
+which was judged when that side was pushed; what a merge changes beyond that
+(an edit inside it, a conflict resolution, a file or its absence taken from a
+parent whose side never changed it) is the merger's own (docs/policy.md,
+*branches*). ``git log -c`` cannot tell: it lists only paths where a merge
+differs from every parent.
+
+Re-merging every merge would cost tens of times the walk on a busy history,
+so the work comes in three steps, each for fewer merges:
+
+1. **Screen** (no git): the merged side S (commits reachable from the other
+   parents, not from the first) and its boundary are found from the walk's
+   commit graph. With one boundary commit — the merge base — every path the
+   merge could make its own lies in its first-parent diff or in the diffs of
+   S's commits (they telescope from the base to the merged tip). A merge none
+   of whose such paths a rule looks at is done.
+2. **Path level**, for the merges left: the first-parent diff and
+   diff(base, other parent), with blob ids, from one ``git diff-tree`` for all
+   of them. A path changed only on the first side since the base must keep the
+   first parent's version, one changed only on the merged side must take that
+   side's.
+3. **git's own merge** (``git merge-tree --write-tree``), for a merge with a
+   path the path level cannot settle (both sides changed it, renames, several
+   merge bases) or would call the merger's own: the merger's own paths are those
+   where the merge differs from git's result, or that git leaves in conflict.
+
+An octopus merge is judged at the path level only: a path counts as the
+merger's own unless the sides that changed it all agree with the merge and
+the first side left it alone (git's octopus strategy would also merge the
+content of a file two sides changed; enforcer does not try).
+"""
+from __future__ import annotations
+
+from enforcer.model import Commit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from enforcer.git import Entry, Repo
+
+    Interest = Callable[[str], bool]
+
+
+def topological(commits: Mapping[str, Commit]) -> list[str]:
+    """The commits' shas, every parent before its children."""
+    order: list[str] = []
+    done: set[str] = set()
+    for sha in commits:
+        stack = [(sha, False)]
+        while stack:
+            top, expanded = stack.pop()
+            if expanded:
+                order.append(top)
+                continue
+            if top in done:
+                continue
+            done.add(top)
+            stack.append((top, True))
+            stack.extend((p, False) for p in commits[top].parents if p in commits and p not in done)
+    return order
+
+
+class Graph:
+    """Ancestry over the walked commits, answered without git where it can be.
+
+    The commits are split into first-parent chains. A chain's commit at
+    position j reaches: the chain up to j, what the chain's merges up to j
+    brought in (recorded as each merge is screened, in ``joined``), and what
+    the chain's anchor (the first commit's first parent) reaches. So "is x an
+    ancestor of y" costs a dictionary look-up per chain, and finding a merge's
+    merged side costs the size of that side, not of the history below it.
+    Commits outside the walk ("old": on the server already, or below --base)
+    are known through the old parents each commit reaches (``reach``, one bit
+    each) and which of them lie below the old tips (``below``, from git).
+    """
+
+    def __init__(self, commits: Mapping[str, Commit], below: Mapping[str, Iterable[str]]) -> None:
+        self.commits = commits
+        self.order = topological(commits)
+        self.place: dict[str, tuple[int, int]] = {}  # sha -> (chain, position)
+        self.anchor: list[str | None] = []
+        self.members: list[list[str]] = []
+        self.joined: list[dict[str, int]] = []
+        self.broken: list[int] = []  # position from which a chain's `joined` is incomplete
+        self.bit: dict[str, int] = {}
+        self.reach: dict[str, int] = {}
+        continued: set[str] = set()
+        for sha in self.order:
+            parents = commits[sha].parents
+            first = parents[0] if parents else None
+            if first in self.place and first not in continued:
+                continued.add(first)
+                chain, pos = self.place[first]
+                self.place[sha] = (chain, pos + 1)
+                self.members[chain].append(sha)
+            else:
+                self.place[sha] = (len(self.anchor), 0)
+                self.anchor.append(first)
+                self.members.append([sha])
+                self.joined.append({})
+                self.broken.append(1 << 62)
+            bits = 0
+            for p in parents:
+                bits |= self.reach[p] if p in commits else self._bit(p)
+            self.reach[sha] = bits
+        # old commits below each old tip: their bits, so that "x below y" for old x is one AND
+        self.under: dict[str, int] = {}
+        for tip, olds in below.items():
+            if tip in self.bit:
+                for old in olds:
+                    self.under[old] = self.under.get(old, 0) | self.bit[tip]
+
+    def _bit(self, old: str) -> int:
+        if old not in self.bit:
+            self.bit[old] = 1 << len(self.bit)
+        return self.bit[old]
+
+    def bits_of(self, sha: str) -> int:
+        return self.reach[sha] if sha in self.commits else self._bit(sha)
+
+    def below(self, x: str, y: str) -> bool | None:
+        """Is x an ancestor of y (or y itself)? None: cannot tell without git."""
+        if x == y:
+            return True
+        if x not in self.commits:  # old: below y through the old commits y reaches
+            reached = self.bits_of(y)
+            if self.bit.get(x, 0) & reached or self.under.get(x, 0) & reached:
+                return True
+            return False if not reached else None
+        if y not in self.commits:
+            return False  # an old commit has no new ancestors
+        chain, pos = self.place[y]
+        while True:
+            on, at = self.place[x]
+            if on == chain:
+                return at <= pos  # the same first-parent line: below, or after y
+            j = self.joined[chain].get(x)
+            if j is not None and j <= pos and j < self.broken[chain]:
+                return True
+            if self.broken[chain] <= pos:
+                return None  # a merge below pos brought a side nobody recorded
+            if j is not None:
+                return False  # x joined this chain only after pos
+            anchor = self.anchor[chain]
+            if anchor is None or anchor not in self.commits:
+                return False
+            chain, pos = self.place[anchor]
+
+    def side(self, merge: Commit) -> tuple[set[str], set[str]] | None:
+        """The merge's merged side (walked commits reachable from its other parents and not
+        from its first) and that side's boundary (the commits below it that the first
+        parent reaches); None where old commits leave either undecided. Records the side
+        in the merge's chain, so call it for merges in topological order."""
+        first = merge.parents[0]
+        side: set[str] = set()
+        boundary: set[str] = set()
+        stack = list(merge.parents[1:])
+        answer: tuple[set[str], set[str]] | None = (side, boundary)
+        while stack:
+            x = stack.pop()
+            if x in side or x in boundary:
+                continue
+            under = self.below(x, first)
+            if under:
+                boundary.add(x)
+            elif under is None or x not in self.commits:
+                answer = None  # the merged side holds old commits: git must say what they are
+                break
+            else:
+                side.add(x)
+                stack.extend(self.commits[x].parents)
+        chain, pos = self.place[merge.sha]
+        if answer is None:
+            self.broken[chain] = min(self.broken[chain], pos)
+        else:
+            for x in side:
+                self.joined[chain][x] = pos
+        return answer
+
+
+class Resolver:
+    """The merges' own paths for the commits of one walk (a push, a check, a pre-push).
+
+    ``interest`` says which paths a rule looks at for this actor (ownership by
+    others, others' claims, the policy file): a merge is settled only where
+    such a path could be its own, except the merges asked for ``whole`` (those
+    a `direct_commits` rule judges), every own path of which counts.
+    ``old_tips``: commits outside the walk that the walk's commits likely grow
+    from (the old tip of a pushed branch, --base), so that the screen can tell
+    which old commits lie below them.
+    """
+
+    def __init__(self, repo: Repo, commits: Sequence[Commit], interest: Interest,
+                 old_tips: Iterable[str] = ()) -> None:
+        self.repo = repo
+        self.commits = {c.sha: c for c in commits}
+        self.interest = interest
+        self.old_tips = list(dict.fromkeys(old_tips))
+        self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
+        self._exact: dict[str, tuple[str, ...]] = {}
+
+    def screen(self) -> dict[str, tuple[str | None, frozenset[str]] | None]:
+        """merge -> (its merge base, None when the sides share no history; the paths it
+        could make its own), or None where the graph alone cannot say (old commits on the
+        merged side, several boundary commits)."""
+        if self._screened is not None:
+            return self._screened
+        self._screened = screened = {}
+        if not any(c.is_merge for c in self.commits.values()):
+            return screened
+        olds = {p for c in self.commits.values() for p in c.parents if p not in self.commits}
+        tips = [t for t in self.old_tips if t in olds]
+        graph = Graph(self.commits, self.repo.below_tips(olds, tips) if tips else {})
+        for sha in graph.order:
+            commit = self.commits[sha]
+            if not commit.is_merge:
+                continue
+            found = graph.side(commit)
+            if found is None or len(found[1]) > 1:
+                screened[sha] = None  # with several boundary commits the first-parent chain of
+                continue              # the merged side may leave it below the merge base
+            side, boundary = found
+            paths = set(commit.paths)
+            for x in side:
+                paths.update(self.commits[x].paths)
+            screened[sha] = (next(iter(boundary), None), frozenset(paths))
+        return screened
+
+    def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
+        """``commits`` with each merge's paths replaced by its own paths (those that matter)."""
+        whole = set(whole)
+        interest = self.interest
+        todo: list[tuple[str, tuple[str, ...], str | None]] = []
+        for c in commits:
+            if not c.is_merge or c.sha in self._exact:
+                continue
+            found = self.screen().get(c.sha)
+            if found is not None and c.sha not in whole and not any(interest(p) for p in found[1]):
+                continue  # nothing it could change is looked at
+            todo.append((c.sha, c.parents, found[0] if found is not None else None))
+        if todo:
+            self._exact.update(own_paths(self.repo, todo))
+        resolved = []
+        for c in commits:
+            if c.is_merge:
+                own = self._exact.get(c.sha, ())
+                c = c._replace(paths=own if c.sha in whole else tuple(p for p in own if interest(p)))
+            resolved.append(c)
+        return resolved
+
+
+# -- steps 2 and 3: with git ------------------------------------------------------
+
+def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None]]) -> dict[str, tuple[str, ...]]:
+    """Each merge's own paths, exactly: (merge commit or tree, parents, merge base when
+    known) -> paths. The merge may be a tree (the index, for a commit being made)."""
+    bases = _bases(repo, merges)
+    empty = repo.empty_tree()
+    revs = sorted({r for m, parents, _ in merges for r in (m, *parents)} | {b for bs in bases.values() for b in bs})
+    trees = repo.trees(revs)
+    trees[""] = empty
+    pairs: list[tuple[str, str]] = []
+    for m, parents, _ in merges:
+        pairs.append((trees[parents[0]], trees[m]))
+        for i, parent in enumerate(parents[1:], 1):
+            pairs.append((trees[_one(bases[(m, i)])], trees[parent]))
+    diffs = iter(repo.raw_diffs(pairs))
+    found: dict[str, tuple[str, ...]] = {}
+    remerge: list[tuple[str, Sequence[str], set[str] | None]] = []
+    for m, parents, _ in merges:
+        first = next(diffs)
+        sides = [next(diffs) for _ in parents[1:]]
+        several = any(len(bases[(m, i)]) > 1 for i in range(1, len(parents)))
+        if len(parents) > 2:
+            found[m] = tuple(sorted(_octopus(first, sides, several)))
+            continue
+        if several:  # git merges the bases first: only its result can tell
+            remerge.append((m, parents, None))
+            continue
+        certain, unsettled = _two_sides(first, sides[0])
+        if certain or unsettled:
+            remerge.append((m, parents, certain | unsettled))
+        else:
+            found[m] = ()
+    if remerge:
+        results = repo.merge_trees([(parents[0], parents[1]) for _, parents, _ in remerge])
+        differ = iter(repo.raw_diffs([(auto, trees[m]) for (m, _, _), (auto, _) in zip(remerge, results)]))
+        for (m, _, candidates), (_, conflicted) in zip(remerge, results):
+            own = set(next(differ)) | conflicted
+            found[m] = tuple(sorted(own if candidates is None else own & candidates))
+    return found
+
+
+def _one(bases: Sequence[str]) -> str:
+    return bases[0] if bases else ""  # no common history: the empty tree is the base
+
+
+def _bases(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None]]) -> dict[tuple[str, int], list[str]]:
+    """(merge, side) -> the merge bases of the first parent and that side's parent."""
+    bases: dict[tuple[str, int], list[str]] = {}
+    asked: list[tuple[str, int, str, str]] = []
+    for m, parents, known in merges:
+        for i, parent in enumerate(parents[1:], 1):
+            if known is not None and len(parents) == 2:
+                bases[(m, i)] = [known]
+            else:
+                asked.append((m, i, parents[0], parent))
+    for (m, i, _, _), found in zip(asked, repo.merge_bases([(a, b) for _, _, a, b in asked])):
+        bases[(m, i)] = found
+    return bases
+
+
+def _two_sides(first: Mapping[str, tuple[Entry, Entry]], side: Mapping[str, tuple[Entry, Entry]]
+               ) -> tuple[set[str], set[str]]:
+    """Path level: (paths the merger changed itself, paths only a content merge can settle).
+
+    ``first``: first parent -> merge; ``side``: merge base -> other parent.
+    """
+    certain: set[str] = set()
+    unsettled: set[str] = set()
+    for path, (before, merged) in first.items():
+        if path not in side:
+            certain.add(path)  # the merged side left it alone: git keeps the first parent's
+            continue
+        base, theirs = side[path]
+        if before == base:
+            if merged != theirs:
+                certain.add(path)  # only the merged side changed it, and the merge took another
+        elif before == theirs:
+            certain.add(path)  # both sides agree, and the merge took neither
+        else:
+            unsettled.add(path)  # both sides changed it differently: a content merge
+    for path in side.keys() - first.keys():
+        unsettled.add(path)  # the merge kept the first parent's version where the side changed it
+    return certain, unsettled
+
+
+def _octopus(first: Mapping[str, tuple[Entry, Entry]], sides: Sequence[Mapping[str, tuple[Entry, Entry]]],
+             several: bool) -> set[str]:
+    if several:  # criss-crossed sides: every path any side or the merge changed
+        return set(first).union(*sides)
+    own: set[str] = set()
+    for path, (before, merged) in first.items():
+        changers = [s[path] for s in sides if path in s]
+        if not changers or any(theirs != merged or base != before for base, theirs in changers):
+            own.add(path)
+    for s in sides:
+        own.update(s.keys() - first.keys())  # a side's change the merge did not take
+    return own
