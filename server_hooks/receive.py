@@ -15,6 +15,7 @@ from enforcer.engine import decide, paths_of_interest
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
+from enforcer.merges import Resolver
 from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
@@ -166,7 +167,7 @@ def judge(updates: list[Update], hook: str) -> int:
         results = []
         for (old, new, ref), walk in zip(updates, walks):
             request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),
-                                      now=now, break_glass=reason, claims=claims, walk=walk)
+                                      now=now, break_glass=reason, claims=claims, walk=walk, resolver=merges)
             results.append((ref, decide(policy, request)))
         records = [record_for(hook, actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
     if hook == "update":
