@@ -104,8 +104,9 @@ def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefU
     for commit in evil:
         paths = ", ".join(commit.paths[:5]) + (" ..." if len(commit.paths) > 5 else "")
         yield Violation(rule.id, "branches.direct_commits",
-                        f"merge {commit.sha[:10]} changes {paths} differently from every parent "
-                        "(a conflict resolution or an edit inside the merge)",
+                        f"merge {commit.sha[:10]} makes changes of its own to {paths}: it differs there from "
+                        "git's automatic merge of its parents (an edit inside the merge, a conflict resolution, "
+                        "or a version taken from a parent whose side never changed it)",
                         f"resolve it on the source branch (merge {branch} into it there and push), "
                         "then merge again without edits")
     for commit, parent in bad:

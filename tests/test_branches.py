@@ -115,7 +115,7 @@ def test_evil_merge_counts_as_a_direct_commit(repo: Repo) -> None:
     code, result = repo.check("dev", REVIEWER, base)
     assert code == 1
     assert "branches.direct_commits" in checks(result)
-    assert "differently from every parent" in str(result)
+    assert "makes changes of its own to shared.txt" in str(result)
 
 
 def test_force_push_is_refused(repo: Repo) -> None:
