@@ -23,6 +23,7 @@ from typing import Iterable
 from enforcer.errors import EnforcerError
 from enforcer.hookrun import CHAINED
 from enforcer.records import SPOOL
+from enforcer.server_hooks.receive import LAST_GOOD, PENDING
 
 MARKER = "# enforcer-hook-shim v1: written by `enforcer install`; `enforcer uninstall` removes it"
 D_NAME = "enforcer"
@@ -32,6 +33,8 @@ D_NAME = "enforcer"
 # line per ref appended to a spool (one write each, atomic with O_APPEND),
 # read into the records store by the next enforcer that opens it. No Python
 # starts, which keeps a push's hook time down. Ref names hold no spaces.
+# It also keeps a bootstrap's policy, set aside by pre-receive, as the last good
+# one: git runs post-receive only for refs that really moved.
 POST_RECEIVE = r"""#!/bin/sh
 MARKER
 # A hook that was here before is kept as post-receiveCHAINED and runs first.
@@ -40,14 +43,24 @@ input=$(cat)
 if [ -x "$0CHAINED" ]; then printf '%s\n' "$input" | "$0CHAINED" "$@"; fi
 dir="${GIT_DIR:-$(git rev-parse --git-dir)}/enforcer"  # git exports GIT_DIR to hooks
 [ -d "$dir" ] || mkdir -p "$dir" || { echo "enforcer: warning: cannot record what landed in $dir" >&2; exit 0; }
+# The bootstrap's policy waits in @PENDING@<commit> (line 1: its ref) until git has moved
+# that ref to that commit, which is now: it becomes the last good policy (receive.py).
+keep_bootstrap() {
+    [ "$(head -n 1 "$dir/@PENDING@$1")" = "$2" ] || return 0
+    tail -n +2 "$dir/@PENDING@$1" >"$dir/.tmp.$$.@LAST_GOOD@" &&
+        mv -f "$dir/.tmp.$$.@LAST_GOOD@" "$dir/@LAST_GOOD@" && rm -f "$dir/@PENDING@"* ||
+        echo "enforcer: warning: could not keep the bootstrap's policy yet; the next push will" >&2
+}
 now=$(date +%s)
 printf '%s\n' "$input" | while read -r old new ref; do
     [ -n "$ref" ] || continue
     printf '%s %s %s %s\n' "$now" "$old" "$new" "$ref" >>"$dir/SPOOL" ||
         echo "enforcer: warning: could not record that $ref landed" >&2
+    if [ -f "$dir/@PENDING@$new" ]; then keep_bootstrap "$new" "$ref"; fi
 done
 exit 0
-""".replace("MARKER", MARKER).replace("SPOOL", SPOOL).replace("CHAINED", CHAINED)
+""".replace("MARKER", MARKER).replace("SPOOL", SPOOL).replace("CHAINED", CHAINED).replace(
+    "@PENDING@", PENDING).replace("@LAST_GOOD@", LAST_GOOD)
 
 
 @functools.lru_cache(maxsize=1)

@@ -68,6 +68,8 @@ def server_policy(repo: Repo, before: str | None = None, keep: bool = True) -> t
     tip = None if tip == ZERO else tip
     cache = os.path.join(repo.git_dir(), "enforcer", "cache") if keep else ""
     kept = read_bytes(_last_good(repo))
+    if kept is None:  # the bootstrap may have landed without post-receive keeping its policy
+        kept = _landed_bootstrap(repo, keep)
     if tip is None:
         if kept is None:
             return None, ""
@@ -91,18 +93,77 @@ def server_policy(repo: Repo, before: str | None = None, keep: bool = True) -> t
                         "that never had one: see 'Adopting an existing repository' in enforcer's docs/server.md)")
 
 
+LAST_GOOD = "last-good-policy.yaml"  # in $GIT_DIR/enforcer/
+PENDING = "bootstrap-pending."  # + the commit: "<ref>\n" then the policy; see keep_bootstrap
+
+
 def _last_good(repo: Repo) -> str:
-    return os.path.join(repo.git_dir(), "enforcer", "last-good-policy.yaml")
+    return os.path.join(repo.git_dir(), "enforcer", LAST_GOOD)
 
 
 def keep_last_good(repo: Repo, raw: bytes) -> None:
     """Keep a policy that validated, to judge by if the default branch's ever breaks."""
     path = _last_good(repo)
     if read_bytes(path) != raw:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "wb") as f:
-            f.write(raw)
-        os.replace(path + ".tmp", path)
+        _write(path, raw)
+
+
+def _write(path: str, data: bytes) -> None:
+    """All or nothing, through a file of this process's own (pushes run side by side), named
+    so that the post-receive shim's cleanup of bootstrap-pending.* never takes it."""
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp.{os.getpid()}.{name}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def keep_bootstrap(repo: Repo, ref: str, new: str, raw: bytes) -> None:
+    """Set the bootstrap's policy aside until git has really moved ``ref`` to ``new``.
+
+    pre-receive and update run before git moves the ref, and git may still refuse it (another
+    hook, a lock, an object it puts on no branch): kept now, a refused bootstrap would judge
+    every later push and shut the real owner's out. So it waits in a file of its own, judges
+    nothing, and leaves the bootstrap open; the post-receive shim, which git runs only for refs
+    that moved, makes it the last good policy (enforcer/install.py), and so does the next
+    push that finds the ref there (_landed_bootstrap).
+    """
+    try:
+        _write(os.path.join(repo.git_dir(), "enforcer", PENDING + new), ref.encode() + b"\n" + raw)
+    except OSError as e:
+        raise EnforcerError(f"cannot set the bootstrap's {POLICY_FILE} aside ({e}), so it could never "
+                            "become the policy") from None
+
+
+def _landed_bootstrap(repo: Repo, keep: bool) -> bytes | None:
+    """The policy of a bootstrap whose ref git did move to its commit, where post-receive has
+    not kept it (no post-receive, or it failed); kept now when ``keep``. Else None."""
+    folder = os.path.join(repo.git_dir(), "enforcer")
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(PENDING)]
+    except FileNotFoundError:
+        return None
+    for name in names:
+        commit = name[len(PENDING):]
+        ref, _, raw = (read_bytes(os.path.join(folder, name)) or b"").partition(b"\n")
+        if not _is_object_id(commit) or not ref.startswith(b"refs/heads/") or not raw:
+            continue
+        if repo.resolve(ref.decode("utf-8", "replace")) == commit:
+            if keep:
+                keep_last_good(repo, raw)
+                _drop_pending(folder, names)
+            return raw
+    return None
+
+
+def _drop_pending(folder: str, names: Iterable[str]) -> None:
+    """Once a bootstrap's policy is kept, the others set aside (refused by git) go."""
+    for name in names:
+        try:
+            os.remove(os.path.join(folder, name))
+        except FileNotFoundError:  # post-receive took it meanwhile
+            pass
 
 
 def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]:
@@ -129,7 +190,7 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]
     if not policy.allows(policy.owners, actor):
         return refuse(f"{actor or 'an unknown pusher'} is not in policy.owners of the pushed {POLICY_FILE} "
                       f"(actor read from {', '.join(names)})", "the first push must come from a policy owner")
-    keep_last_good(repo, raw)
+    keep_bootstrap(repo, target, updates[0][1], raw)  # the last good policy once git has moved the ref
     return actor, Decision("allow", note="bootstrap: the first policy")
 
 
