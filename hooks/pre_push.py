@@ -25,8 +25,8 @@ from enforcer.actor import CLONE_SOURCES
 from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import POLICY_FILE, Repo
-from enforcer.model import CLAIM_REFS, ZERO
+from enforcer.git import Repo
+from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO
 from enforcer.policy import Policy, load_policy_bytes
 
 TYPE_CHECKING = False

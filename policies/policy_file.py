@@ -1,7 +1,7 @@
 """Policy protection: only `policy.owners` change the policy file, and only to a valid one."""
 from __future__ import annotations
 
-from enforcer.model import Commit, RefUpdate, Violation
+from enforcer.model import POLICY_FILE, Commit, RefUpdate, Violation
 from enforcer.policies._hints import q, short, who
 from enforcer.policy import Policy
 
@@ -10,7 +10,6 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
-POLICY_FILE = "policy.yaml"
 
 
 def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
