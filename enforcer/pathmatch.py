@@ -17,12 +17,14 @@ since git names it ``architect`` where ``architect/`` would not match it.
 """
 from __future__ import annotations
 
+import functools
 
 import re2
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterable, Sequence
+    from typing import Any
 
 # (kind, key, dir_only) where kind is "root" (anchored literal), "name"
 # (unanchored literal name) or "regex" (key is the regex).
@@ -33,15 +35,66 @@ _WILD = set("*?[\\")
 
 def translate(pattern: str) -> Spec:
     """Classify one pattern; call at load time (imports pathspec only for wildcards)."""
-    dir_only = pattern.endswith("/")
-    core = pattern.strip("/")
-    anchored = "/" in pattern.rstrip("/")
-    if core and not _WILD & set(core) and "//" not in core:
-        return ("root" if anchored else "name", core, dir_only)
+    literal = _literal(pattern)
+    if literal is not None:
+        return literal
     from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
     regex, _include = GitIgnoreSpecPattern.pattern_to_regex(pattern)
-    return ("regex", regex, dir_only)
+    return ("regex", regex, pattern.endswith("/"))
+
+
+def _literal(pattern: str) -> Spec | None:
+    """The spec of a pattern without wildcards, or None."""
+    core = pattern.strip("/")
+    if not core or _WILD & set(core) or "//" in core:
+        return None
+    anchored = "/" in pattern.rstrip("/")
+    return ("root" if anchored else "name", core, pattern.endswith("/"))
+
+
+def anchored_literal(pattern: str) -> str | None:
+    """The one path an anchored pattern without wildcards names (``/docs/api/`` -> ``docs/api``), else None."""
+    spec = _literal(pattern)
+    return spec[1] if spec is not None and spec[0] == "root" else None
+
+
+def may_match_inside(pattern: str, directory: str) -> bool:
+    """Whether ``pattern`` may match some path inside ``directory`` (``a/b/``).
+
+    The pattern's segments are compared with the directory's names, depth by
+    depth (a glob segment is matched as git would). Where that cannot decide,
+    the answer is True: an unanchored pattern matches at any depth, and
+    ``**`` crosses any number of directories.
+    """
+    if "/" not in pattern.rstrip("/"):
+        return True
+    names = directory.strip("/").split("/")
+    for segment, name in zip(pattern.strip("/").split("/"), names):
+        if segment == "**" or not segment:
+            return True
+        if segment != name and not (_WILD & set(segment) and _segment_matches(segment, name)):
+            return False
+    return True  # the pattern reaches past the directory, or matches the directory itself
+
+
+def _segment_matches(segment: str, name: str) -> bool:
+    """Whether a glob segment (``svc-*``) matches one name, as git's rules do."""
+    # the literal ends decide most cases, and compiling a regex costs far more than comparing
+    special = [i for i, c in enumerate(segment) if c in "*?[]\\"]
+    head, tail = segment[:special[0]], segment[special[-1] + 1:]
+    if len(name) < len(head) + len(tail) or not (name.startswith(head) and name.endswith(tail)):
+        return False
+    return _segment_regex(segment).search(name) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_regex(segment: str) -> Any:
+    """One glob segment, translated by pathspec as the whole patterns are."""
+    from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+    regex, _include = GitIgnoreSpecPattern.pattern_to_regex("/" + segment)
+    return re2.compile(regex)
 
 
 def pattern_problem(pattern: str) -> str | None:

@@ -2,19 +2,23 @@
 
 A claim is a ref, refs/enforcer/claims/<dir>, pointing to a blob that names
 its holder and when it expires; the server accepts it only from the holder
-itself, within ``claims.ttl``, where the holder may work (unowned, or its
-primary or backup owner), and where no one else holds a live claim on the
-directory, inside it or around it. The holder releases it by deleting the
-ref; so may ``policy.owners``. An expired claim counts as absent. While a
-claim is live, no one else's change may touch a path under it.
+itself, within ``claims.ttl``, where the holder may work, and where no one
+else holds a live claim on the directory, inside it or around it. Where the
+holder may work means the whole directory: the holder must be primary or
+backup of every ownership entry that may decide a path inside it, or the
+claim would lock those owners out of their own directories. The holder
+releases it by deleting the ref; so may ``policy.owners``. An expired claim
+counts as absent. While a claim is live, no one else's change may touch a
+path under it.
 """
 from __future__ import annotations
 
 import time
 
 from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation, claim_path
+from enforcer.pathmatch import anchored_literal, may_match_inside
 from enforcer.policies.ownership import changed_paths
-from enforcer.policy import Policy
+from enforcer.policy import OwnerEntry, Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -22,6 +26,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 APPLIES_TO = (RefUpdate, StagedChange)
 CLOCK_SKEW = 60  # seconds a claim's expiry may exceed now + ttl (the clients' clocks drift)
+SHOWN = 5  # claims.owner violations named one by one; the rest are counted
 
 
 def live_claims(request: RefUpdate | StagedChange) -> list[Claim]:
@@ -75,11 +80,42 @@ def _judge_claim_ref(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
     if not request.now < claim.expires <= request.now + policy.claims_ttl + CLOCK_SKEW:
         yield Violation("claims", "claims.ttl", f"the claim on {path} must expire after now and within "
                         f"claims.ttl ({policy.claims_ttl} s)", f"expires <now + at most {policy.claims_ttl}>")
-    entry = policy.owner_of(path)
-    if entry is not None and actor not in policy.members(entry.owners):
-        yield Violation(entry.id, "claims.owner", f"{actor} cannot claim {path}: {entry.path} belongs to "
-                        f"{' and '.join(entry.owners)}", "claim a directory you own, or one no one owns")
+    yield from _judge_cover(policy, actor, path)
     for other in live:
         if other.holder != actor and (other.path.startswith(path) or path.startswith(other.path)):
             yield Violation("claims", "claims.held", f"{other.path} is claimed by {other.holder} until "
                             f"{_until(other)}, so {path} cannot be claimed", "claim another directory, or wait")
+
+
+def covered_entries(policy: Policy, directory: str) -> list[OwnerEntry]:
+    """The ownership entries that may decide some path inside ``directory`` (``a/b/``), in order.
+
+    The entry that decides the directory matches everything in it, so no
+    earlier entry decides there; a later one may, wherever it matches. An
+    entry whose reach cannot be told exactly counts (see may_match_inside).
+    """
+    top = policy.owner_of(directory)
+    later = policy.ownership[top.position + 1:] if top else policy.ownership
+    inside = [e for e in later if may_match_inside(e.path, directory) and not _overridden(policy, e)]
+    return [top, *inside] if top else inside
+
+
+def _overridden(policy: Policy, entry: OwnerEntry) -> bool:
+    """A later entry decides all the entry names (exact for anchored literal patterns only)."""
+    root = anchored_literal(entry.path)
+    later = policy.owner_of(root) if root is not None else None
+    return later is not None and later.position > entry.position
+
+
+def _judge_cover(policy: Policy, actor: str | None, path: str) -> Iterator[Violation]:
+    """A claim may cover only what its holder may change (issue 15, item 4): owners inside keep their way in."""
+    top = policy.owner_of(path)
+    refused = [e for e in covered_entries(policy, path) if actor not in policy.members(e.owners)]
+    for entry in refused[:SHOWN]:
+        owners = f"{entry.primary} (primary)" + (f" and {entry.backup} (backup)" if entry.backup else "")
+        what = f"{entry.path} belongs to" if entry is top else f"it would cover {entry.path}, which belongs to"
+        yield Violation(entry.id, "claims.owner", f"{actor} cannot claim {path}: {what} {owners}",
+                        f"claim a narrower directory that you own or no one owns, clear of {entry.path}")
+    if len(refused) > SHOWN:
+        yield Violation("claims", "claims.owner", f"{actor} cannot claim {path}: {len(refused) - SHOWN} more "
+                        "ownership entries inside it belong to others", "claim a narrower directory")
