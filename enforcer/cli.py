@@ -279,17 +279,24 @@ def decisions(fmt: str, limit: int) -> int:
     """List the recorded decisions of this (bare) repository, newest first."""
     from enforcer.git import Repo
     from enforcer.records import default_store
+    from enforcer.report import escape
 
-    rows = default_store(Repo().git_dir()).list(limit)
-    if fmt == "json":
+    repo = Repo()
+    store = default_store(repo.git_dir())
+    bare = repo.run("rev-parse", "--is-bare-repository").strip() == b"true"
+    if not bare and not store.exists():  # a clone keeps none: the server's hooks record them
+        raise EnforcerError("no decisions here: the server records them in its bare repository; run "
+                            "`enforcer decisions` there, or `enforcer -C path/to/repo.git decisions`")
+    rows = store.list(limit)
+    if fmt == "json":  # exact names: json.dumps escapes what a terminal must not see
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["time"]))
-        note = f" ({row['note']})" if row["note"] else ""
-        click.echo(f"{when} {row['hook']} {row['actor'] or '-'} {row['ref']} {row['old'][:10]}..{row['new'][:10]} "
-                   f"{row['verdict']}{note}")
+        note = f" ({escape(row['note'])})" if row["note"] else ""
+        click.echo(f"{when} {row['hook']} {escape(row['actor'] or '-')} {escape(row['ref'])} "
+                   f"{escape(row['old'][:10])}..{escape(row['new'][:10])} {row['verdict']}{note}")
         for v in row["violations"]:
             label = "evaluate only, not enforced: " if v["evaluate_only"] else "overridden: " if v["overridden"] else ""
-            click.echo(f"    {label}{v['rule']} {v['check']}: {v['reason']}")
+            click.echo(f"    {label}{escape(v['rule'])} {escape(v['check'])}: {escape(v['reason'])}")
     return 0

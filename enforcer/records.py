@@ -1,6 +1,6 @@
 """The records store: every decision, kept. SQLite in WAL mode inside the git directory.
 
-The interface is two methods so that a shared database can stand in later.
+The interface is three small methods so that a shared database can stand in later.
 """
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     class Store(Protocol):
         def add(self, records: list[Record]) -> None: ...
         def list(self, limit: int = 100) -> list[dict[str, Any]]: ...
+        def exists(self) -> bool: ...
 
 
 def _violations_json(record: Record) -> str:
@@ -144,8 +145,12 @@ class SQLiteStore:
         finally:
             db.close()
 
+    def exists(self) -> bool:
+        """Whether anything was ever recorded here (reading creates nothing)."""
+        return os.path.exists(self.path) or os.path.exists(self.spool)
+
     def list(self, limit: int = 100) -> list[dict[str, Any]]:
-        if not os.path.exists(self.path) and not os.path.exists(self.spool):
+        if not self.exists():
             return []
         db = self._connect()
         try:

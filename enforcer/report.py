@@ -16,18 +16,40 @@ def exit_code(results: Sequence[Result]) -> int:
     return 0 if all(d.allowed for _, d in results) else 1
 
 
+def _control_escapes() -> dict[int, str]:
+    """What a terminal must never receive raw from a name: C0 and C1 controls and DEL (cursor
+    moves, colours, new lines), the line and paragraph separators, and the bidi controls
+    that reorder a line (Trojan Source, CVE-2021-42574)."""
+    named = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+    codes = [*range(0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
+             *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    return {c: named.get(c) or (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in codes}
+
+
+_CONTROL_ESCAPES = _control_escapes()  # built once; str.translate keeps `re` off the hook path
+
+
+def escape(value: str) -> str:
+    """``value`` safe to print on a terminal: control characters as visible escapes
+    (``\\n``, ``\\x1b``, ``\\u202e``), so that a file or ref name cannot forge a line.
+    Backslashes stay as they are: the escapes are for reading, not for parsing back."""
+    return value.translate(_CONTROL_ESCAPES)
+
+
 def _violation_lines(v: Violation, prefix: str) -> list[str]:
     tag = " (evaluate only, not enforced)" if v.evaluate_only else ""
-    lines = [f"{prefix}{v.rule} {v.check}: {v.reason}{tag}"]
+    lines = [f"{prefix}{escape(v.rule)} {escape(v.check)}: {escape(v.reason)}{tag}"]
     if v.fix:
-        lines.append(f"{prefix}  fix: {v.fix}")
+        lines.append(f"{prefix}  fix: {escape(v.fix)}")
     return lines
 
 
 def text(results: Sequence[Result], prefix: str = "") -> str:
+    """What hooks, server hooks and `check --format text` print: every name escaped."""
     lines: list[str] = []
     for subject, decision in results:
-        note = f" ({decision.note})" if decision.note else ""
+        subject = escape(subject)
+        note = f" ({escape(decision.note)})" if decision.note else ""
         if decision.allowed:
             lines.append(f"{prefix}enforcer: {subject}: allowed{note}")
             for v in decision.overridden:
@@ -56,8 +78,9 @@ def as_json(results: Sequence[Result]) -> str:
 
 
 def _escape(value: str, property_: bool = False) -> str:
-    """GitHub workflow command escaping (actions/toolkit's escapeData / escapeProperty)."""
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub workflow command escaping (actions/toolkit's escapeData / escapeProperty), after
+    the terminal escaping: a name's control characters show as escapes there too."""
+    value = escape(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return value.replace(":", "%3A").replace(",", "%2C") if property_ else value
 
 
