@@ -144,7 +144,9 @@ def explain(actor: str | None, branch_name: str | None, tag_name: str | None, pa
              (explainer.environment, env_name)]
     if all(name is None for _, name in asked):
         raise click.UsageError("name one of --branch, --tag, --path or --env")
-    allowed = True
+    allowed, lines = explainer.actor(policy, who)
+    if lines:
+        click.echo("\n".join(lines))
     for fn, name in asked:
         if name is None:
             continue

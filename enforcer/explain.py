@@ -15,6 +15,19 @@ def _may(policy: Policy, names: tuple[str, ...], actor: str) -> str:
     return "yes" if policy.allows(names, actor) else f"no (only {_names(names)})"
 
 
+def actor(policy: Policy, who: str) -> Explanation:
+    """An actor in no group: the server refuses whatever it pushes, whichever rule decides
+    (the same check, `actors.unknown`, as decide's)."""
+    from enforcer.model import RefUpdate
+    from enforcer.policies import actors
+
+    lines = []
+    for v in actors.check(policy, RefUpdate(actor=who, ref="")):
+        lines += [f"actor {who!r}: DENIED by {v.rule} {v.check}: {v.reason}; the server refuses its pushes, "
+                  "whatever the rules below say", f"  fix: {v.fix}"]
+    return not lines, lines
+
+
 def branch(policy: Policy, actor: str, name: str) -> Explanation:
     lines = [f"branch {name!r}, actor {actor!r}:"]
     for rule in policy.branches:

@@ -6,6 +6,15 @@ from typing import Any, Mapping
 from enforcer.model import ZERO, Commit, RefUpdate
 
 OLD, NEW, SIDE = "1" * 40, "2" * 40, "3" * 40
+# a test's request has made-up commits: its messages name them by what they stand for
+MEANINGS = ((NEW, "the test's commit"), (SIDE, "the test's merged commit"), (OLD, "the branch's tip before it"))
+
+
+def readable(message: str) -> str:
+    """``message`` with the placeholder commit ids (whole, or shortened as reasons show them) named."""
+    for sha, meaning in MEANINGS:
+        message = message.replace(sha, meaning).replace(sha[:10], meaning)
+    return message
 
 
 def request_for(test: Mapping[str, Any]) -> RefUpdate:

@@ -175,7 +175,7 @@ def _check_schema(data: dict[str, Any], doc: Located) -> None:
             doc.problem(path, f"{error.instance!r} is not supported", f"write {error.validator_value!r}")
         elif kind == "type":
             doc.problem(path, f"{_show(error.instance)} is not {_article(error.validator_value)}",
-                        f"write {_article(error.validator_value)} here")
+                        _type_fix(path, error.instance, error.validator_value))
         elif kind == "oneOf" and path and path[-1] in ("ttl", "timeout"):
             doc.problem(path, f"{error.instance!r} is not a duration",
                         "write a duration like 30s, 10m, 4h, 2d, 1h30m, or a number of seconds")
@@ -197,6 +197,32 @@ def _article(types: Any) -> str:
     return names.get(types, types)
 
 
+def _type_fix(path: Path, value: Any, types: Any) -> str:
+    """A string where a list belongs (`push: managers`) gets the line to write instead."""
+    wants_list = types == "array" or (isinstance(types, list) and "array" in types)
+    if wants_list and isinstance(value, str) and path and isinstance(path[-1], str):
+        parts = value.split(",") if "," in value else [value]
+        if all(_plain(p.strip()) for p in parts):  # `a, b` was meant as two names
+            items = ", ".join(p.strip() for p in parts)
+        else:
+            items = _quoted(value)
+        return f"write a list: `{path[-1]}: [{items}]`"
+    return f"write {_article(types)} here"
+
+
+def _plain(text: str) -> bool:
+    return bool(text) and all(c.isalnum() or c in "-_./" for c in text)
+
+
+def _quoted(text: str) -> str:
+    return text if _plain(text) else "'" + text.replace("'", "''") + "'"
+
+
+def _items(value: Any) -> list[Any]:
+    """A list field's items; anything else (the schema has said so) gives none, never its letters."""
+    return value if isinstance(value, list) else []
+
+
 def _did_you_mean(name: str, known: list[str], otherwise: str) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     return f"did you mean {close[0]!r}?" if close else otherwise
@@ -212,7 +238,8 @@ class Semantics:
         self.doc = doc
         groups = data.get("groups")
         self.groups: dict[str, list[str]] = {
-            g: [m for m in members if isinstance(m, str)] if isinstance(members, list) else []
+            g: [members] if isinstance(members, str)  # `g: name`: the schema says so; know the name
+            else [m for m in _items(members) if isinstance(m, str)]
             for g, members in groups.items()} if isinstance(groups, dict) else {}
         self.actors = {m for members in self.groups.values() for m in members if not m.startswith("@")}
         self.known = sorted(set(self.groups) | self.actors)
@@ -226,24 +253,33 @@ class Semantics:
                 pass  # a section of the wrong shape: the schema has already said so
 
     def check_groups(self) -> None:
-        for group, members in self.groups.items():
-            for i, member in enumerate(members or ()):
+        for group, members in self.data["groups"].items() if self.groups else ():
+            for i, member in enumerate(_items(members)):
+                if not isinstance(member, str):
+                    continue
                 inner = member[1:] if member.startswith("@") else None
                 if inner is not None and inner not in self.groups:
                     self.doc.problem(("groups", group, i), f"unknown group {member!r}",
                                      _did_you_mean(inner, sorted(self.groups), "define the group or remove it"))
+                elif inner is None and member in self.groups:  # a member names actors, not groups
+                    self.doc.problem(("groups", group, i),
+                                     f"{member!r} is also a group, but without @ it names an actor called "
+                                     f"{member!r}, not the group's members",
+                                     f"write '@{member}' to include the group", warning=True)
         for cycle in _group_cycles(self.groups):
             self.doc.problem(("groups", cycle[0]), f"groups include each other: {' -> '.join(cycle)}",
                              "remove one of the @group members to break the cycle")
 
-    def _name(self, path: Path, name: str) -> None:
+    def _name(self, path: Path, name: object) -> None:
+        if not isinstance(name, str):
+            return  # the schema has said what it should be
         plain = name.removeprefix("@")
         if plain not in self.groups and plain not in self.actors:
             self.doc.problem(path, f"unknown actor or group {name!r}",
                              _did_you_mean(plain, self.known, "add it to a group under `groups:`"))
 
-    def _names(self, path: Path, names: list[str] | None) -> None:
-        for i, name in enumerate(names or ()):
+    def _names(self, path: Path, names: object) -> None:
+        for i, name in enumerate(_items(names)):
             self._name(path + (i,), name)
 
     def check_names(self) -> None:
@@ -299,7 +335,7 @@ class Semantics:
     def check_branches(self) -> None:
         self._rules("branches")
         for i, rule in enumerate(self.data.get("branches") or ()):
-            for k, glob in enumerate(rule.get("merge_from") or ()):
+            for k, glob in enumerate(_items(rule.get("merge_from"))):
                 try:
                     compile_glob(glob)
                 except RegexError as e:
@@ -365,15 +401,15 @@ class Semantics:
         sections += [(("commands", "roles", i), role) for i, role in enumerate(commands.get("roles") or ())]
         for base, section in sections:
             for verdict in ("allow", "ask", "deny"):
-                for i, pattern in enumerate(section.get(verdict) or ()):
+                for i, pattern in enumerate(_items(section.get(verdict))):
                     here = base + (verdict, i)
                     if self._regex(here, pattern) and verdict == "allow":
                         for warning, fix in _wide_pattern_warnings(pattern):
                             self.doc.problem(here, warning, fix, warning=True)
 
     def check_deploy(self) -> None:
-        command = (self.data.get("deploy") or {}).get("command") or []
-        for i, arg in enumerate(command):
+        command = (self.data.get("deploy") or {}).get("command")
+        for i, arg in enumerate(_items(command)):
             try:
                 arg.format(env="", tag="", port="", data="")
             except (KeyError, IndexError, ValueError) as e:
@@ -456,7 +492,7 @@ def _run_self_tests(data: dict[str, Any], doc: Located) -> None:
     from enforcer.engine import decide
     from enforcer.pathmatch import translate
     from enforcer.policy import Policy
-    from enforcer.selftest import request_for
+    from enforcer.selftest import readable, request_for
 
     policy = Policy(data, doc.name, [translate(e["path"]) for e in data.get("ownership") or ()])
     for i, test in enumerate(data["tests"]):
@@ -465,7 +501,7 @@ def _run_self_tests(data: dict[str, Any], doc: Located) -> None:
         got = "allow" if decision.allowed else "deny"
         if got != test["expect"]:
             why = "; ".join(f"{v.rule} {v.check}: {v.reason}" for v in decision.violations) or "no rule refused it"
-            doc.problem(("tests", i), f"self-test failed: expected {test['expect']}, got {got} ({why})",
+            doc.problem(("tests", i), f"self-test failed: expected {test['expect']}, got {got} ({readable(why)})",
                         "fix the rules, or the test if the rules are right")
         elif "violations" in test and sorted(set(test["violations"])) != checks:
             doc.problem(("tests", i), f"self-test failed: expected violations {sorted(test['violations'])}, "
