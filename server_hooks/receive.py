@@ -144,12 +144,15 @@ def _landed_bootstrap(repo: Repo, keep: bool) -> bytes | None:
         names = [name for name in os.listdir(folder) if name.startswith(PENDING)]
     except FileNotFoundError:
         return None
+    tips: dict[bytes, str | None] = {}  # refused bootstraps may be many; their ref is one
     for name in names:
         commit = name[len(PENDING):]
         ref, _, raw = (read_bytes(os.path.join(folder, name)) or b"").partition(b"\n")
         if not _is_object_id(commit) or not ref.startswith(b"refs/heads/") or not raw:
             continue
-        if repo.resolve(ref.decode("utf-8", "replace")) == commit:
+        if ref not in tips:
+            tips[ref] = repo.resolve(ref.decode("utf-8", "replace"))
+        if tips[ref] == commit:
             if keep:
                 keep_last_good(repo, raw)
                 _drop_pending(folder, names)
