@@ -181,6 +181,29 @@ class Graph:
         return answer
 
 
+    def top(self, boundary: set[str]) -> str | None:
+        """The merge base among a side's boundary commits: the one the others lie below.
+        None when there is none (unrelated histories); "" when there is no single one, or
+        when telling needs git.
+
+        A path the merged side changed lies in the first-parent diffs of the side's
+        commits from its tip down to where that first-parent line leaves the side. Where
+        it leaves at a boundary commit below the base, a path can be missed only where a
+        merge inside the side kept its own version over the base's (its own change, judged
+        with it), and then the merge judged here keeps its first parent's version there:
+        no content of its own, and none that a later merge could carry elsewhere."""
+        if len(boundary) <= 1:
+            return next(iter(boundary), None)
+        tops = []
+        for b in boundary:
+            under = [self.below(b, c) for c in boundary if c != b]
+            if None in under:
+                return ""
+            if not any(under):
+                tops.append(b)
+        return tops[0] if len(tops) == 1 else ""
+
+
 class Resolver:
     """The merges' own paths for the commits of one walk (a push, a check, a pre-push).
 
@@ -219,14 +242,14 @@ class Resolver:
             if not commit.is_merge:
                 continue
             found = graph.side(commit)
-            if found is None or len(found[1]) > 1:
-                screened[sha] = None  # with several boundary commits the first-parent chain of
-                continue              # the merged side may leave it below the merge base
-            side, boundary = found
+            base = graph.top(found[1]) if found is not None else ""
+            if found is None or base == "":
+                screened[sha] = None  # old commits on the merged side, or criss-crossed bases
+                continue
             paths = set(commit.paths)
-            for x in side:
+            for x in found[0]:
                 paths.update(self.commits[x].paths)
-            screened[sha] = (next(iter(boundary), None), frozenset(paths))
+            screened[sha] = (base, frozenset(paths))
         return screened
 
     def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
