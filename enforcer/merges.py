@@ -82,28 +82,31 @@ class Graph:
         self.order = topological(commits)
         self.place: dict[str, tuple[int, int]] = {}  # sha -> (chain, position)
         self.anchor: list[str | None] = []
-        self.members: list[list[str]] = []
         self.joined: list[dict[str, int]] = []
         self.broken: list[int] = []  # position from which a chain's `joined` is incomplete
         self.bit: dict[str, int] = {}
         self.reach: dict[str, int] = {}
-        continued: set[str] = set()
+        # chains from the tips down, newest first: a pushed branch's first-parent line is one
+        # chain, each topic another, so that ancestry questions hop over few chains
+        for tip in reversed(self.order):
+            if tip in self.place:
+                continue
+            line: list[str] = []
+            sha: str | None = tip
+            while sha is not None and sha in commits and sha not in self.place:
+                line.append(sha)
+                self.place[sha] = (-1, -1)  # claimed; numbered below
+                parents = commits[sha].parents
+                sha = parents[0] if parents else None
+            chain = len(self.anchor)
+            self.anchor.append(sha)
+            self.joined.append({})
+            self.broken.append(1 << 62)
+            for pos, member in enumerate(reversed(line)):
+                self.place[member] = (chain, pos)
         for sha in self.order:
-            parents = commits[sha].parents
-            first = parents[0] if parents else None
-            if first in self.place and first not in continued:
-                continued.add(first)
-                chain, pos = self.place[first]
-                self.place[sha] = (chain, pos + 1)
-                self.members[chain].append(sha)
-            else:
-                self.place[sha] = (len(self.anchor), 0)
-                self.anchor.append(first)
-                self.members.append([sha])
-                self.joined.append({})
-                self.broken.append(1 << 62)
             bits = 0
-            for p in parents:
+            for p in commits[sha].parents:
                 bits |= self.reach[p] if p in commits else self._bit(p)
             self.reach[sha] = bits
         # old commits below each old tip: their bits, so that "x below y" for old x is one AND
@@ -182,26 +185,19 @@ class Graph:
 
 
     def top(self, boundary: set[str]) -> str | None:
-        """The merge base among a side's boundary commits: the one the others lie below.
-        None when there is none (unrelated histories); "" when there is no single one, or
-        when telling needs git.
-
-        A path the merged side changed lies in the first-parent diffs of the side's
-        commits from its tip down to where that first-parent line leaves the side. Where
-        it leaves at a boundary commit below the base, a path can be missed only where a
-        merge inside the side kept its own version over the base's (its own change, judged
-        with it), and then the merge judged here keeps its first parent's version there:
-        no content of its own, and none that a later merge could carry elsewhere."""
+        """The merge base among a side's boundary commits, the one the others lie below;
+        None when there is no single one (no common history, criss-crossed bases) or when
+        telling needs git."""
         if len(boundary) <= 1:
             return next(iter(boundary), None)
         tops = []
         for b in boundary:
             under = [self.below(b, c) for c in boundary if c != b]
             if None in under:
-                return ""
+                return None
             if not any(under):
                 tops.append(b)
-        return tops[0] if len(tops) == 1 else ""
+        return tops[0] if len(tops) == 1 else None
 
 
 class Resolver:
@@ -223,12 +219,19 @@ class Resolver:
         self.interest = interest
         self.old_tips = list(dict.fromkeys(old_tips))
         self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
-        self._exact: dict[str, tuple[str, ...]] = {}
+        self._own: dict[tuple[str, bool], tuple[str, ...]] = {}  # (merge, every path?) -> own paths
 
     def screen(self) -> dict[str, tuple[str | None, frozenset[str]] | None]:
-        """merge -> (its merge base, None when the sides share no history; the paths it
-        could make its own), or None where the graph alone cannot say (old commits on the
-        merged side, several boundary commits)."""
+        """merge -> (its merge base where the graph shows a single one, else None; the paths
+        it could make its own), or None where old commits on its merged side leave that open.
+
+        The paths: its first-parent diff, and the first-parent diffs of its merged side,
+        which hold every path that side changed since the merge base: they telescope down
+        the side's first-parent line to where it leaves the side, at a common ancestor. A
+        path could be missed only where that line leaves below the base and a merge inside
+        the side kept its own version over the base's (that merge's own change, judged with
+        it); the merge judged here then keeps its first parent's version there, which brings
+        no content of its own, nor anything a later merge could carry elsewhere."""
         if self._screened is not None:
             return self._screened
         self._screened = screened = {}
@@ -242,78 +245,79 @@ class Resolver:
             if not commit.is_merge:
                 continue
             found = graph.side(commit)
-            base = graph.top(found[1]) if found is not None else ""
-            if found is None or base == "":
-                screened[sha] = None  # old commits on the merged side, or criss-crossed bases
+            if found is None:
+                screened[sha] = None  # old commits on the merged side: git must say what they are
                 continue
             paths = set(commit.paths)
             for x in found[0]:
                 paths.update(self.commits[x].paths)
-            screened[sha] = (base, frozenset(paths))
+            screened[sha] = (graph.top(found[1]), frozenset(paths))
         return screened
 
     def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
         """``commits`` with each merge's paths replaced by its own paths (those that matter)."""
         whole = set(whole)
-        interest = self.interest
-        todo: list[tuple[str, tuple[str, ...], str | None]] = []
+        todo: list[tuple[str, tuple[str, ...], str | None, Interest | None]] = []
         for c in commits:
-            if not c.is_merge or c.sha in self._exact:
+            everything = c.sha in whole
+            if not c.is_merge or (c.sha, everything) in self._own:
                 continue
             found = self.screen().get(c.sha)
-            if found is not None and c.sha not in whole and not any(interest(p) for p in found[1]):
-                continue  # nothing it could change is looked at
-            todo.append((c.sha, c.parents, found[0] if found is not None else None))
+            if found is not None and not everything and not any(self.interest(p) for p in found[1]):
+                self._own[(c.sha, False)] = ()  # nothing it could change is looked at
+                continue
+            todo.append((c.sha, c.parents, found[0] if found is not None else None,
+                         None if everything else self.interest))
         if todo:
-            self._exact.update(own_paths(self.repo, todo))
-        resolved = []
-        for c in commits:
-            if c.is_merge:
-                own = self._exact.get(c.sha, ())
-                c = c._replace(paths=own if c.sha in whole else tuple(p for p in own if interest(p)))
-            resolved.append(c)
-        return resolved
+            for sha, own in own_paths(self.repo, todo).items():
+                self._own[(sha, next(t[3] is None for t in todo if t[0] == sha))] = own
+        return [c._replace(paths=self._own[(c.sha, c.sha in whole)]) if c.is_merge else c for c in commits]
 
 
 # -- steps 2 and 3: with git ------------------------------------------------------
 
-def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None]]) -> dict[str, tuple[str, ...]]:
-    """Each merge's own paths, exactly: (merge commit or tree, parents, merge base when
-    known) -> paths. The merge may be a tree (the index, for a commit being made)."""
-    bases = _bases(repo, merges)
+def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None, Interest | None]]
+              ) -> dict[str, tuple[str, ...]]:
+    """Each merge's own paths among those ``wanted`` (None: every path), exactly:
+    (merge commit or tree, parents, merge base when known, wanted) -> paths. The merge may
+    be a tree (the index, for a commit being made). git re-merges only the merges with a
+    wanted path that the path level leaves open."""
+    bases = _bases(repo, [(m, parents, known) for m, parents, known, _ in merges])
     empty = repo.empty_tree()
-    revs = sorted({r for m, parents, _ in merges for r in (m, *parents)} | {b for bs in bases.values() for b in bs})
+    revs = sorted({r for m, parents, _, _ in merges for r in (m, *parents)} | {b for bs in bases.values() for b in bs})
     trees = repo.trees(revs)
     trees[""] = empty
     pairs: list[tuple[str, str]] = []
-    for m, parents, _ in merges:
+    for m, parents, _, _ in merges:
         pairs.append((trees[parents[0]], trees[m]))
         for i, parent in enumerate(parents[1:], 1):
-            pairs.append((trees[_one(bases[(m, i)])], trees[parent]))
+            pairs.extend((trees[base], trees[parent]) for base in bases[(m, i)] or [""])
     diffs = iter(repo.raw_diffs(pairs))
     found: dict[str, tuple[str, ...]] = {}
-    remerge: list[tuple[str, Sequence[str], set[str] | None]] = []
-    for m, parents, _ in merges:
+    remerge: list[tuple[str, Sequence[str], set[str]]] = []
+    for m, parents, _, wanted in merges:
         first = next(diffs)
-        sides = [next(diffs) for _ in parents[1:]]
-        several = any(len(bases[(m, i)]) > 1 for i in range(1, len(parents)))
+        sides = [[next(diffs) for _ in bases[(m, i)] or [""]] for i in range(1, len(parents))]
         if len(parents) > 2:
-            found[m] = tuple(sorted(_octopus(first, sides, several)))
+            own = _octopus(first, [side[0] for side in sides], any(len(side) > 1 for side in sides))
+            found[m] = tuple(sorted(p for p in own if wanted is None or wanted(p)))
             continue
-        if several:  # git merges the bases first: only its result can tell
-            remerge.append((m, parents, None))
-            continue
-        certain, unsettled = _two_sides(first, sides[0])
-        if certain or unsettled:
-            remerge.append((m, parents, certain | unsettled))
+        if len(sides[0]) > 1:  # several bases: git merges them first, so only its result tells;
+            # a path where the virtual base differs from the merged tip differs there from some base
+            candidates = set(first).union(*sides[0])
+        else:
+            certain, unsettled = _two_sides(first, sides[0][0])
+            candidates = certain | unsettled
+        candidates = {p for p in candidates if wanted is None or wanted(p)}
+        if candidates:
+            remerge.append((m, parents, candidates))
         else:
             found[m] = ()
     if remerge:
         results = repo.merge_trees([(parents[0], parents[1]) for _, parents, _ in remerge])
         differ = iter(repo.raw_diffs([(auto, trees[m]) for (m, _, _), (auto, _) in zip(remerge, results)]))
         for (m, _, candidates), (_, conflicted) in zip(remerge, results):
-            own = set(next(differ)) | conflicted
-            found[m] = tuple(sorted(own if candidates is None else own & candidates))
+            found[m] = tuple(sorted((set(next(differ)) | conflicted) & candidates))
     return found
 
 

@@ -82,7 +82,7 @@ def test_own_history_passes_own_policy() -> None:
 def test_wheel_ships_every_module(tmp_path: Path) -> None:
     subprocess.run(["python3", "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path),
                     str(ROOT)], check=True, capture_output=True)
-    (wheel,) = tmp_path.glob("enforcer-*.whl")
+    (wheel,) = tmp_path.glob("git_enforcer-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     mapping = {"enforcer": "enforcer", "hooks": "enforcer/hooks", "server_hooks": "enforcer/server_hooks",
                "policies": "enforcer/policies"}
