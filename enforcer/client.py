@@ -55,14 +55,35 @@ def answer(subject: str, decision: Decision) -> int:
     return 0 if decision.allowed else 1
 
 
-def merge_head(repo: Repo) -> str | None:
-    """The commit a merge in progress brings in, if one is in progress (MERGE_HEAD)."""
+def merge_heads(repo: Repo) -> list[str]:
+    """The commits a merge in progress brings in (MERGE_HEAD; several for an octopus)."""
     try:
         with open(os.path.join(repo.git_dir(), "MERGE_HEAD"), encoding="ascii") as f:
-            heads = f.read().split()
+            return f.read().split()
     except OSError:
-        return None
+        return []
+
+
+def merge_head(repo: Repo) -> str | None:
+    """The commit a merge in progress brings in, if one is in progress (MERGE_HEAD)."""
+    heads = merge_heads(repo)
     return heads[0] if heads else None
+
+
+def merge_own_paths(repo: Repo, heads: list[str]) -> tuple[str, ...]:
+    """A merge being committed: the paths where the index differs from git's automatic merge
+    of HEAD and the merged commits, the rule the server judges the pushed merge by."""
+    from enforcer.merges import own_paths
+
+    head = repo.resolve("HEAD")
+    if head is None:
+        return ()
+    index = _decode_line(repo.run("write-tree"))
+    return own_paths(repo, [(index, (head, *heads), None, None)])[index]
+
+
+def _decode_line(out: bytes) -> str:
+    return out.decode("ascii", "replace").strip()
 
 
 def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> StagedChange:
@@ -80,10 +101,12 @@ def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> Staged
     branch = ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
     paths = tuple(p.decode("utf-8", "replace") for p in b"".join(staged).split(b"\0") if p)
     merging = None
-    merged = merge_head(repo)
-    if merged is not None:  # which branch it comes from: local names win over remote-tracking ones
-        merging = next((name for name, sha in repo.branch_tips(remote_too=True).items() if sha == merged),
+    heads = merge_heads(repo)
+    if heads:  # which branch it comes from: local names win over remote-tracking ones
+        merging = next((name for name, sha in repo.branch_tips(remote_too=True).items() if sha == heads[0]),
                        "(a commit on no branch)")
+        if with_paths:  # a merge's own changes, not all it brings: judged as the server will
+            paths = merge_own_paths(repo, heads)
     return StagedChange(actor=actor_of(policy, user), branch=branch, paths=paths, merging=merging,
                         claims=repo.claims(claims), now=time.time(), actor_vars=CLONE_SOURCES,
                         first_commit=first_commit)

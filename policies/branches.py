@@ -134,6 +134,13 @@ def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: Staged
     merging = request.merging
     if merging is not None and merging != branch and (
             rule.merge_from is None or any(glob_matches(g, merging) for g in rule.merge_from)):
+        if request.paths:  # the merge's own changes (where it differs from git's automatic merge)
+            shown = ", ".join(request.paths[:5]) + (" ..." if len(request.paths) > 5 else "")
+            yield Violation(rule.id, "branches.direct_commits",
+                            f"this merge makes changes of its own to {shown}: it differs there from git's "
+                            "automatic merge (an edit inside the merge, or a conflict resolution)",
+                            f"git merge --abort; resolve it on {merging} (merge {branch} into it there and push), "
+                            "then merge again without edits")
         return
     if merging is not None:
         sources = ", ".join(rule.merge_from or ())

@@ -118,14 +118,25 @@ def test_merges_into_an_integration_branch(clone: Clone) -> None:
     refused = clone.run("jgirmay", "merge", "-q", "--no-ff", "--no-edit", "notes")
     assert refused.returncode != 0 and "branches.merge_from" in refused.stderr and clone.head() == before
     git(clone.path, "merge", "--abort")
-    # a merge that stops on a conflict is finished by `git commit`: pre-commit sees MERGE_HEAD
+    # a merge that stops on a conflict is finished by `git commit`: pre-commit sees MERGE_HEAD, and
+    # a resolution made on dev is the merger's own change there, as the server judges it
     clone.switch(f"feature/b-{TODAY}", "main")
     assert clone.commit("task_worker1", "src/a.py", message="other").returncode == 0  # conflicts with feature/a
     git(clone.path, "switch", "-q", "dev")
     assert clone.run("jgirmay", "merge", "-q", "--no-ff", "--no-edit", f"feature/b-{TODAY}").returncode != 0
     (clone.path / "src" / "a.py").write_text("resolved\n")
     git(clone.path, "add", "src/a.py")
-    assert clone.run("jgirmay", "commit", "-q", "--no-edit").returncode == 0
+    refused = clone.run("jgirmay", "commit", "-q", "--no-edit")
+    assert refused.returncode == 1 and "makes changes of its own to src/a.py" in refused.stderr
+    git(clone.path, "merge", "--abort")
+    # the way the fix says: resolve on the source branch, then merge cleanly
+    git(clone.path, "switch", "-q", f"feature/b-{TODAY}")
+    assert clone.run("task_worker1", "merge", "-q", "--no-edit", "dev").returncode != 0
+    (clone.path / "src" / "a.py").write_text("resolved\n")
+    git(clone.path, "add", "src/a.py")
+    assert clone.run("task_worker1", "commit", "-q", "--no-edit").returncode == 0  # feature branches take it
+    git(clone.path, "switch", "-q", "dev")
+    assert clone.run("jgirmay", "merge", "-q", "--no-ff", "--no-edit", f"feature/b-{TODAY}").returncode == 0
 
 
 def test_detached_head_and_the_first_commit(tmp_path: Path) -> None:
