@@ -78,49 +78,74 @@ def _load(policy_file: str | None) -> Policy:
 
 
 @cli.command()
-@click.option("--base", required=True, help="The commit the branch stood at (e.g. the PR's base).")
+@click.option("--base", help="Push form: where the branch stood before the range. PR form: the target's tip "
+              "(default: origin/TARGET).")
 @click.option("--head", default="HEAD", show_default=True, help="The commit to judge.")
-@click.option("--branch", help="The branch the range lands on (default: CI's branch, else the current one).")
+@click.option("--branch", help="The branch the range lands on (push) or comes from (PR); default: the CI's "
+              "branch, else the current one.")
+@click.option("--merge-into", "target", metavar="TARGET", help="PR form: the range is a pull request into TARGET "
+              "(default from GITHUB_BASE_REF or CI_MERGE_REQUEST_TARGET_BRANCH_NAME).")
 @click.option("--actor", help="Who pushes (default: GITHUB_ACTOR, GITLAB_USER_LOGIN, ENFORCER_ACTOR).")
-@click.option("--policy", "policy_file", help="Policy file (default: policy.yaml as of --base).")
+@click.option("--policy", "policy_file", help="Policy file (default: policy.yaml as of --base, or of TARGET).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
-def check(base: str, head: str, branch: str | None, actor: str | None, policy_file: str | None, fmt: str) -> int:
-    """Judge the commits --base..--head as the server will judge their push (for CI)."""
+def check(base: str | None, head: str, branch: str | None, target: str | None, actor: str | None,
+          policy_file: str | None, fmt: str) -> int:
+    """Judge a range as the server will: as a push of --base..--head onto --branch, or as a pull
+    request into --merge-into (detected from GitHub's and GitLab's PR variables)."""
     from enforcer import actor as actors
+    from enforcer import check as checks
     from enforcer import report
-    from enforcer.engine import decide
-    from enforcer.git import POLICY_FILE, Repo
+    from enforcer.git import Repo
     from enforcer.prefetch import take
 
     repo = Repo()
-    started = take(base, head)
-    base_sha, head_sha, walk = started if started else (repo.resolve(base), repo.resolve(head), None)
-    if base_sha is None:
-        if repo.is_shallow():
-            raise EnforcerError(f"--base {base} is not in this shallow clone: fetch the whole history "
-                                "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)")
-        raise EnforcerError(f"--base {base}: no such commit")
-    if head_sha is None:
-        raise EnforcerError(f"--head {head}: no such commit")
-    walk = walk or repo.start_commits([head_sha], [base_sha])  # git works while the policy is read
-    branch = branch or actors.first_set(("GITHUB_BASE_REF", "GITHUB_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
-                                         "CI_COMMIT_REF_NAME")) or repo.default_branch()
-    if not branch:
-        raise EnforcerError("which branch does this range land on? pass --branch NAME")
-    if policy_file:
-        policy = load_policy(policy_file)
+    asked = checks.pull_request()
+    if target or asked:
+        target = target or (asked[0] if asked else None)
+        source = branch or (asked[1] if asked else None) or repo.default_branch()
+        if not target or not source:
+            raise EnforcerError("which branch does the pull request come from? pass --branch NAME")
+        target_sha = checks.target_tip(repo, target, base)
+        head_sha = _commit(repo, head, "--head")
+        policy = _policy_at(repo, policy_file, target_sha, target)
+        who, looked = actors.ci_actor(policy, actor)
+        results = checks.merge_request(repo, policy, who, looked, target, target_sha, source, head_sha)
     else:
-        raw = repo.read_file(base_sha, POLICY_FILE)
-        if raw is None:
-            raise EnforcerError(f"no {POLICY_FILE} at --base {base}: pass --policy FILE")
-        policy = load_policy_bytes(raw, f"{POLICY_FILE}@{base_sha[:10]}")
-    who, looked = actors.ci_actor(policy, actor)
-    request = repo.ref_update(policy, who, f"refs/heads/{branch}", base_sha, head_sha, exclude=[base_sha],
-                              branch_tips=lambda: repo.branch_tips(remote_too=True),
-                              actor_vars=looked, now=time.time(), walk=walk)
-    results = [(f"{base_sha[:10]}..{head_sha[:10]} -> {branch}", decide(policy, request))]
+        if base is None:
+            raise click.UsageError("--base is required for a push (or pass --merge-into TARGET for a pull request)")
+        branch = branch or actors.first_set(checks.PUSH_VARIABLES) or repo.default_branch()
+        if not branch:
+            raise EnforcerError("which branch does this range land on? pass --branch NAME")
+        started = take(base, head, branch)
+        base_sha, head_sha, walk = started if started else (_commit(repo, base, "--base"),
+                                                            _commit(repo, head, "--head"), None)
+        policy = _policy_at(repo, policy_file, base_sha, f"--base {base}")
+        who, looked = actors.ci_actor(policy, actor)
+        results = checks.push(repo, policy, who, looked, base_sha, head_sha, branch, walk)
     click.echo(report.RENDERERS[fmt](results))
     return report.exit_code(results)
+
+
+def _commit(repo: Repo, rev: str, option: str) -> str:
+    sha = repo.resolve(rev)
+    if sha is None:
+        if repo.is_shallow():
+            raise EnforcerError(f"{option} {rev} is not in this shallow clone: fetch the whole history "
+                                "(GitHub: actions/checkout with fetch-depth: 0; GitLab: GIT_DEPTH: 0)")
+        raise EnforcerError(f"{option} {rev}: no such commit")
+    return sha
+
+
+def _policy_at(repo: Repo, policy_file: str | None, sha: str, where: str) -> Policy:
+    """--policy, else policy.yaml as of ``sha``: a range cannot loosen the policy it is judged by."""
+    from enforcer.git import POLICY_FILE
+
+    if policy_file:
+        return load_policy(policy_file)
+    raw = repo.read_file(sha, POLICY_FILE)
+    if raw is None:
+        raise EnforcerError(f"no {POLICY_FILE} at {where}: pass --policy FILE")
+    return load_policy_bytes(raw, f"{POLICY_FILE}@{sha[:10]}")
 
 
 @cli.command()

@@ -385,6 +385,13 @@ class Repo:
             results.append((tree, conflicted))
         return results
 
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
+        """Write a commit object (no ref moves): what a merge would be, for ``enforcer check``."""
+        parent_args = [arg for p in parents for arg in ("-p", p)]
+        out = self.run("-c", "user.name=enforcer", "-c", "user.email=enforcer@localhost", "commit-tree",
+                       *parent_args, "-m", message, tree)
+        return _decode(out).strip()
+
     def policy_change(self, rev: str) -> PolicyChange:
         from enforcer.policy import check_policy_bytes
 

@@ -152,3 +152,9 @@ def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: Staged
                     f"no direct commits on {branch!r}{_purpose(rule)}",
                     f"take the staged work to a new branch: {switch_hint(policy, request.actor, request.now)} "
                     "(staged changes come along), then commit there")
+
+
+def pushers(policy: Policy, branch: str) -> list[str]:
+    """The actors who may push ``branch`` (and so merge into it), by its rule's `push` list."""
+    rule = policy.branch_rule(branch)
+    return sorted(policy.members(rule.push)) if rule is not None else []

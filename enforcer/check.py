@@ -1,0 +1,114 @@
+"""`enforcer check`: judge what CI holds as the server will judge it, in one of two forms.
+
+- **A push**: the commits ``--base..--head`` land on ``--branch`` as one push by
+  the actor. New commits are those on no other branch of the clone's remote
+  (its remote-tracking branches; in a clone without any, its other local
+  branches), as the server finds new only what no ref of its own reaches.
+- **A pull request** (``--merge-into TARGET``, or the CI's PR variables): the
+  PR's commits are judged as the author's pushes to the source branch, and
+  git's own merge of the source into TARGET is judged as a push of TARGET by
+  each actor who may push it; those the policy lets merge it are named.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from enforcer.errors import EnforcerError
+from enforcer.git import LISTING, Repo, listing_rows
+from enforcer.model import ZERO, Decision, Violation
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Callable
+
+    from enforcer.model import Commit
+    from enforcer.policy import Policy
+    from enforcer.report import Result
+
+# (target, source) variables of a pull or merge request pipeline
+PR_VARIABLES = (("GITHUB_BASE_REF", "GITHUB_HEAD_REF"),
+                ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"))
+PUSH_VARIABLES = ("GITHUB_REF_NAME", "CI_COMMIT_REF_NAME")  # the branch a push pipeline runs for
+
+
+def pull_request() -> tuple[str, str | None] | None:
+    """(target, source) when the CI runs for a pull or merge request."""
+    for target, source in PR_VARIABLES:
+        if os.environ.get(target):
+            return os.environ[target], os.environ.get(source) or None
+    return None
+
+
+def branch_tips(repo: Repo) -> dict[str, str]:
+    """The remote's branches as this clone knows them (name -> sha), else the local ones:
+    what the server holds, as near as CI can tell."""
+    remote: dict[str, str] = {}
+    local: dict[str, str] = {}
+    for sha, ref in listing_rows(repo.run(*LISTING, "refs/remotes/", "refs/heads/")):
+        if ref.startswith("refs/heads/"):
+            local[ref[len("refs/heads/"):]] = sha
+        elif ref.count("/") >= 3 and not ref.endswith("/HEAD"):
+            remote.setdefault(ref.split("/", 3)[3], sha)
+    return remote or local
+
+
+def others(tips: dict[str, str], *branches: str) -> list[str]:
+    """The tips of every branch but these: what a push of these finds on the server already."""
+    return sorted({sha for name, sha in tips.items() if name not in branches})
+
+
+def target_tip(repo: Repo, target: str, given: str | None) -> str:
+    for rev in ([given] if given else [f"refs/remotes/origin/{target}", f"refs/heads/{target}"]):
+        sha = repo.resolve(rev)
+        if sha:
+            return sha
+    remote = branch_tips(repo).get(target)
+    if remote:
+        return remote
+    raise EnforcerError(f"--merge-into {target}: this clone has no branch {target} (fetch it: "
+                        f"git fetch origin {target}; GitHub: actions/checkout with fetch-depth: 0)")
+
+
+def push(repo: Repo, policy: Policy, actor: str | None, looked: tuple[str, ...], base: str, head: str,
+         branch: str, walk: Callable[[], list[Commit]] | None = None) -> list[Result]:
+    from enforcer.engine import decide
+
+    tips = branch_tips(repo)
+    request = repo.ref_update(policy, actor, f"refs/heads/{branch}", base, head,
+                              exclude=[base, *others(tips, branch)], branch_tips=lambda: tips,
+                              actor_vars=looked, now=time.time(), walk=walk)
+    return [(f"{base[:10]}..{head[:10]} -> {branch}", decide(policy, request))]
+
+
+def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[str, ...], target: str,
+                  target_sha: str, source: str, head: str) -> list[Result]:
+    from enforcer.engine import decide
+    from enforcer.policies.branches import pushers
+
+    now = time.time()
+    tips = {**branch_tips(repo), source: head}
+    pushes = repo.ref_update(policy, author, f"refs/heads/{source}", ZERO, head,
+                             exclude=[target_sha, *others(tips, source)], branch_tips=lambda: tips,
+                             actor_vars=looked, now=now)
+    results: list[Result] = [(f"{source}: the pull request's commits, pushed by {author}", decide(policy, pushes))]
+    # git's own merge, as a commit of this clone (the server would judge the merge commit pushed)
+    [(tree, _)] = repo.merge_trees([(target_sha, head)])
+    merge = repo.commit_tree(tree, (target_sha, head), f"enforcer check: merge {source} into {target}")
+    after = {**tips, target: merge}
+    verdicts: dict[str, Decision] = {}
+    for merger in pushers(policy, target) or [author or ""]:
+        request = repo.ref_update(policy, merger or None, f"refs/heads/{target}", target_sha, merge,
+                                  exclude=[target_sha, head, *others(after, target, source)],
+                                  branch_tips=lambda: after, actor_vars=("the branch rule's push list",), now=now)
+        verdicts[merger] = decide(policy, request)
+    allowed = [m for m, d in verdicts.items() if d.allowed]
+    subject = f"merge of {source} into {target}"
+    if allowed:
+        results.append((subject, Decision("allow", note=f"may be merged by {', '.join(allowed)}")))
+    else:
+        found = next(iter(verdicts.values()))
+        results.append((subject, Decision("deny", found.violations or (Violation(
+            "branches", "branches.push", f"no one may merge into {target!r}", "ask a policy owner"),),
+            note="no one the policy names may merge it")))
+    return results
