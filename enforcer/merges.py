@@ -234,7 +234,8 @@ class Resolver:
         no content of its own, nor anything a later merge could carry elsewhere."""
         if self._screened is not None:
             return self._screened
-        self._screened = screened = {}
+        screened: dict[str, tuple[str | None, frozenset[str]] | None] = {}
+        self._screened = screened
         if not any(c.is_merge for c in self.commits.values()):
             return screened
         olds = {p for c in self.commits.values() for p in c.parents if p not in self.commits}

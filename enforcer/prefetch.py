@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
     Started = tuple[str, str, Callable[[], list[Commit]]]  # base sha, head sha, the walk
 
-_started: dict[tuple[str, str], Started] = {}
+_started: dict[tuple[str, str, str], Started] = {}
 
 
 def _option(args: Sequence[str], name: str) -> str | None:
