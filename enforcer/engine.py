@@ -13,12 +13,13 @@ if TYPE_CHECKING:  # annotations only
 
 
 def violations(policy: Policy, request: Request) -> list[Violation]:
-    """Every violation every rule module finds; an unknown actor stops the rest."""
+    """Every violation every rule module finds. An unknown actor, or a ref that is no branch or
+    tag of a commit, stops the rest: their facts would mean nothing."""
     found: list[Violation] = []
     for name, module in REGISTRY.items():
         if isinstance(request, module.APPLIES_TO):
             found.extend(module.check(policy, request))
-            if name == "actors" and found:
+            if name in ("actors", "refs") and found:
                 break
     return found
 

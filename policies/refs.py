@@ -24,6 +24,10 @@ def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
         yield Violation("refs", "refs.namespace",
                         f"{request.ref}: of refs/enforcer/ only claims (refs/enforcer/claims/<dir>) are accepted",
                         "claim a directory under refs/enforcer/claims/; approvals are not accepted by push")
-    elif request.kind in ("branch", "tag") and not request.deleted and not request.target_is_commit:
+    elif request.kind == "branch" and not request.deleted and not request.target_is_commit:
         yield Violation("refs", "refs.object", f"{request.ref} would point to {request.new[:10]}, which is not a "
-                        "commit (nor a tag of one)", f"push a commit: git push origin <commit>:{request.ref}")
+                        "commit (a branch points to a commit itself, not to a tag of one)",
+                        f"push the commit: git push origin <commit>:{request.ref}")
+    elif request.kind == "tag" and not request.deleted and not request.target_is_commit:
+        yield Violation("refs", "refs.object", f"{request.ref} would point to {request.new[:10]}, which is not a "
+                        "commit nor a tag of one", f"push a commit: git push origin <commit>:{request.ref}")

@@ -525,3 +525,19 @@ def test_every_line_a_hook_prints_on_gitlab_has_the_prefix(tmp_path: Path) -> No
     """GitLab drops a hook's lines without GL-HOOK-ERR:, misconfiguration messages included."""
     proc = enforcer(tmp_path, "hook", "no-such-hook", env={"GL_ID": "user-1"})
     assert proc.returncode != 0 and proc.stderr.startswith("GL-HOOK-ERR: enforcer hook: name one of")
+
+
+def test_a_branch_pushed_as_a_tag_object_is_refused_by_enforcer_itself(server: Server) -> None:
+    """A protected branch pushed to an annotated tag that wraps a direct commit: enforcer refuses it
+    (refs.object, and nothing else: the other rules' facts mean nothing for a tag object), and the
+    record says deny, not allow."""
+    assert server.push("jgirmay", "main:dev").returncode == 0
+    before = server.ref("dev")
+    direct = server.commit("src/direct.py")  # a direct commit, never allowed on dev
+    tag = git(server.clone, "mktag", input=f"object {direct}\ntype commit\ntag wrap\n"
+              "tagger T <t@example.com> 0 +0000\n\nwrap\n")
+    proc = server.push("jgirmay", f"{tag}:refs/heads/dev")
+    assert proc.returncode != 0 and server.ref("dev") == before
+    assert "refs.object" in proc.stderr and "branches.direct_commits" not in proc.stderr
+    decision = server.decisions()[0]
+    assert decision["verdict"] == "deny" and [v["check"] for v in decision["violations"]] == ["refs.object"]
