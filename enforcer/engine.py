@@ -1,7 +1,7 @@
 """The decision core: ``decide(policy, request) -> Decision``. Pure: no I/O, git or clock."""
 from __future__ import annotations
 
-from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation
+from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation, within
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
 
@@ -56,7 +56,7 @@ def paths_of_interest(policy: Policy, actor: str | None, claims: tuple[Claim, ..
     foreign: dict[int, bool] = {}  # ownership entry -> the actor is not among its owners
 
     def interesting(path: str) -> bool:
-        if path == POLICY_FILE or path.startswith(others):
+        if path == POLICY_FILE or any(within(path, claimed) for claimed in others):
             return True
         entry = policy.owner_of(path)
         if entry is None:

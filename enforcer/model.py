@@ -48,6 +48,12 @@ def claim_path(ref: str) -> str:
     return ref[len(CLAIM_REFS):].rstrip("/") + "/"
 
 
+def within(path: str, directory: str) -> bool:
+    """Is ``path`` in ``directory`` (which ends with "/"), or the entry at the directory's own path
+    (a symlink or submodule there stands for the directory)?"""
+    return path.startswith(directory) or path == directory[:-1]
+
+
 def claim_text(holder: str, expires: int) -> str:
     return f"holder {holder}\nexpires {expires}\n"
 

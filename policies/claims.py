@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation, claim_path
+from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation, claim_path, within
 from enforcer.pathmatch import anchored_literal, may_match_inside
 from enforcer.policies.ownership import changed_paths
 from enforcer.policy import OwnerEntry, Policy
@@ -47,7 +47,7 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
     hits: dict[Claim, list[str]] = {}
     for path in changed_paths(request):
         for claim in others:
-            if path.startswith(claim.path):
+            if within(path, claim.path):
                 hits.setdefault(claim, []).append(path)
     for claim, paths in sorted(hits.items(), key=lambda item: item[0].path):
         yield Violation("claims", "claims.held",

@@ -541,3 +541,14 @@ def test_a_branch_pushed_as_a_tag_object_is_refused_by_enforcer_itself(server: S
     assert "refs.object" in proc.stderr and "branches.direct_commits" not in proc.stderr
     decision = server.decisions()[0]
     assert decision["verdict"] == "deny" and [v["check"] for v in decision["violations"]] == ["refs.object"]
+
+
+def test_a_symlink_at_a_claimed_directorys_own_path_is_under_the_claim(server: Server) -> None:
+    """As with ownership (item 6): an entry at `src` stands for the directory `src/`."""
+    assert server.push("arch_worker1", f"{claim(server, 'arch_worker1')}:refs/enforcer/claims/src").returncode == 0
+    git(server.clone, "switch", "-qc", "feature/link-1124")
+    os.symlink("elsewhere", server.clone / "src")
+    git(server.clone, "add", "src")
+    git(server.clone, "commit", "-qm", "src is a link now")
+    proc = server.push("task_worker2", "feature/link-1124")
+    assert proc.returncode != 0 and "claims.held" in proc.stderr
