@@ -21,9 +21,10 @@ CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made 
 class Commit(NamedTuple):
     """A commit a ref update brings.
 
-    ``paths`` are the paths it changes against its first parent; for a merge,
-    only the paths where it differs from every parent (an evil merge), since
-    those are the only changes that are the merger's own.
+    ``paths`` are the paths it changes against its first parent. For a merge
+    the core sees its own changes: where it differs from git's automatic merge
+    of its parents (enforcer.merges), as far as a rule looks at them; a walk
+    gives its first-parent diff until they are worked out.
     """
 
     sha: str
@@ -128,7 +129,7 @@ class StagedChange(NamedTuple):
 
     actor: str | None
     branch: str | None  # None: detached HEAD
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # during a merge: its own changes (where the index differs from git's merge)
     merging: str | None = None  # the branch being merged (MERGE_HEAD), if known
     first_commit: bool = False  # the repository has no branch yet: this commit starts it
     claims: tuple[Claim, ...] = ()
