@@ -182,6 +182,12 @@ class Repo:
         args = [*LOG, "--not", "--all"] if exclude_all_refs else list(LOG)
         return Meeting(self, args, stdin).output
 
+    def side_commits(self, tips: Sequence[str], below: str) -> list[Commit]:
+        """The commits ``tips`` reach and ``below`` does not, with their paths: one git, no
+        threads (a merged side is mostly a few commits)."""
+        stdin = "".join(f"{t}\n" for t in tips) + f"^{below}\n"
+        return list(iter_log([self.run(*LOG, input=stdin.encode()) + b"\0"]))
+
     def start_push_walk(self, tips: Iterable[str]) -> PushWalk:
         """Start one walk over the commits new to the server (reachable from no ref it has)
         that any of ``tips`` brings.

@@ -33,6 +33,7 @@ content of a file two sides changed; enforcer does not try).
 """
 from __future__ import annotations
 
+from enforcer.git import GitError
 from enforcer.model import Commit
 
 TYPE_CHECKING = False
@@ -77,8 +78,11 @@ class Graph:
     each) and which of them lie below the old tips (``below``, from git).
     """
 
-    def __init__(self, commits: Mapping[str, Commit], below: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, commits: Mapping[str, Commit], below: Mapping[str, Iterable[str]],
+                 fetch: Callable[[Sequence[str], str], list[Commit] | None] | None = None) -> None:
         self.commits = commits
+        self.fetch = fetch
+        self.old: dict[str, Commit] = {}  # old commits git listed on a merged side
         self.order = topological(commits)
         self.place: dict[str, tuple[int, int]] = {}  # sha -> (chain, position)
         self.anchor: list[str | None] = []
@@ -128,18 +132,17 @@ class Graph:
         """Is x an ancestor of y (or y itself)? None: cannot tell without git."""
         if x == y:
             return True
-        if x not in self.commits:  # old: below y through the old commits y reaches
-            reached = self.bits_of(y)
-            if self.bit.get(x, 0) & reached or self.under.get(x, 0) & reached:
-                return True
-            return False if not reached else None
-        if y not in self.commits:
-            return False  # an old commit has no new ancestors
+        old = x not in self.commits
+        if y not in self.commits:  # an old commit has no new ancestors
+            return self._old_below(x, y) if old else False
+        if old and (self.bit.get(x, 0) | self.under.get(x, 0)) & self.reach[y]:
+            return True  # x is, or lies below, an old commit y's line stands on
         chain, pos = self.place[y]
         while True:
-            on, at = self.place[x]
-            if on == chain:
-                return at <= pos  # the same first-parent line: below, or after y
+            if not old:
+                on, at = self.place[x]
+                if on == chain:
+                    return at <= pos  # the same first-parent line: below, or after y
             j = self.joined[chain].get(x)
             if j is not None and j <= pos and j < self.broken[chain]:
                 return True
@@ -149,19 +152,25 @@ class Graph:
                 return False  # x joined this chain only after pos
             anchor = self.anchor[chain]
             if anchor is None or anchor not in self.commits:
-                return False
+                if not old:
+                    return False
+                # an old x neither recorded nor among y's old commits: below one of those, or not
+                return None if self.reach[y] else False
             chain, pos = self.place[anchor]
 
+    def _old_below(self, x: str, y: str) -> bool | None:
+        return True if self.under.get(x, 0) & self.bit.get(y, 0) else None
+
     def side(self, merge: Commit) -> tuple[set[str], set[str]] | None:
-        """The merge's merged side (walked commits reachable from its other parents and not
-        from its first) and that side's boundary (the commits below it that the first
-        parent reaches); None where old commits leave either undecided. Records the side
-        in the merge's chain, so call it for merges in topological order."""
+        """The merge's merged side (commits reachable from its other parents and not from its
+        first) and that side's boundary (the commits just below it, which the first parent
+        reaches). Asks git (``fetch``) where old commits leave it open; None where even that
+        fails. Records the side in the merge's chain, so call it for merges in topological
+        order."""
         first = merge.parents[0]
         side: set[str] = set()
         boundary: set[str] = set()
         stack = list(merge.parents[1:])
-        answer: tuple[set[str], set[str]] | None = (side, boundary)
         while stack:
             x = stack.pop()
             if x in side or x in boundary:
@@ -170,19 +179,39 @@ class Graph:
             if under:
                 boundary.add(x)
             elif under is None or x not in self.commits:
-                answer = None  # the merged side holds old commits: git must say what they are
-                break
+                return self._fetched_side(merge)
             else:
                 side.add(x)
                 stack.extend(self.commits[x].parents)
-        chain, pos = self.place[merge.sha]
-        if answer is None:
-            self.broken[chain] = min(self.broken[chain], pos)
-        else:
-            for x in side:
-                self.joined[chain][x] = pos
-        return answer
+        self._record(merge, side)
+        return side, boundary
 
+    def _fetched_side(self, merge: Commit) -> tuple[set[str], set[str]] | None:
+        """The merged side as git lists it (old commits included, with their paths)."""
+        chain, pos = self.place[merge.sha]
+        listed = self.fetch(merge.parents[1:], merge.parents[0]) if self.fetch else None
+        if listed is None:
+            self.broken[chain] = min(self.broken[chain], pos)
+            return None
+        side = {c.sha for c in listed}
+        for c in listed:
+            if c.sha not in self.commits:
+                self.old[c.sha] = c
+        boundary = {p for c in listed for p in c.parents if p not in side}
+        boundary.update(p for p in merge.parents[1:] if p not in side)  # a parent already below the first
+        self._record(merge, side)
+        return side, boundary
+
+    def _record(self, merge: Commit, side: set[str]) -> None:
+        chain, pos = self.place[merge.sha]
+        joined = self.joined[chain]
+        for x in side:
+            joined[x] = pos
+
+    def paths(self, sha: str) -> tuple[str, ...]:
+        """A commit's first-parent diff, walked or fetched."""
+        commit = self.commits.get(sha) or self.old[sha]
+        return commit.paths
 
     def top(self, boundary: set[str]) -> str | None:
         """The merge base among a side's boundary commits, the one the others lie below;
@@ -240,7 +269,7 @@ class Resolver:
             return screened
         olds = {p for c in self.commits.values() for p in c.parents if p not in self.commits}
         tips = [t for t in self.old_tips if t in olds]
-        graph = Graph(self.commits, self.repo.below_tips(olds, tips) if tips else {})
+        graph = Graph(self.commits, self.repo.below_tips(olds, tips) if tips else {}, self._fetch)
         for sha in graph.order:
             commit = self.commits[sha]
             if not commit.is_merge:
@@ -251,9 +280,15 @@ class Resolver:
                 continue
             paths = set(commit.paths)
             for x in found[0]:
-                paths.update(self.commits[x].paths)
+                paths.update(graph.paths(x))
             screened[sha] = (graph.top(found[1]), frozenset(paths))
         return screened
+
+    def _fetch(self, others: Sequence[str], first: str) -> list[Commit] | None:
+        try:
+            return self.repo.side_commits(others, first)
+        except GitError:
+            return None
 
     def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
         """``commits`` with each merge's paths replaced by its own paths (those that matter)."""
