@@ -1,0 +1,101 @@
+"""enforcer.merges against git itself, on a random history of branches, merges, criss-crosses,
+conflicts and evil merges: the screen's merged sides and merge bases are git's, and the own paths
+it settles are those a full re-merge of every merge finds."""
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+from enforcer.git import Repo as GitRepo
+from enforcer.merges import Graph, Resolver, own_paths
+from tests.conftest import git
+
+FILES = [f"d{i % 3}/f{i}.txt" for i in range(8)]
+
+
+def random_history(path: Path, seed: int, rounds: int = 60) -> list[str]:
+    """A repository whose branches b0..b4 commit, merge each other (cleanly, with conflicts
+    resolved by hand, or evilly) at random; returns the branch names."""
+    rng = random.Random(seed)
+    path.mkdir()
+    git(path, "init", "-q", "-b", "b0")
+    (path / "d0").mkdir()
+    (path / "d0" / "f0.txt").write_text("start\n")
+    git(path, "add", ".")
+    git(path, "commit", "-qm", "root")
+    branches = ["b0"]
+    for n in range(rounds):
+        action = rng.random()
+        if len(branches) < 5 and action < 0.15:
+            branches.append(f"b{len(branches)}")
+            git(path, "branch", branches[-1], rng.choice(branches[:-1]))
+            continue
+        branch = rng.choice(branches)
+        git(path, "switch", "-q", branch)
+        if action < 0.6 or len(branches) == 1:
+            name = rng.choice(FILES)
+            target = path / name
+            target.parent.mkdir(exist_ok=True)
+            lines = target.read_text().splitlines() if target.exists() else [f"l{i}" for i in range(10)]
+            lines[rng.randrange(len(lines))] = f"{branch} {n}"
+            target.write_text("\n".join(lines) + "\n")
+            git(path, "add", name)
+            git(path, "commit", "-qm", f"{branch} {n}")
+            continue
+        other = rng.choice([b for b in branches if b != branch])
+        merged = subprocess.run(["git", "merge", "-q", "--no-ff", "--no-edit", other], cwd=path,
+                                capture_output=True).returncode == 0
+        if not merged or rng.random() < 0.2:  # resolve a conflict by hand, or slip an edit in
+            if not merged:
+                git(path, "checkout", "-q", "--theirs" if rng.random() < 0.5 else "--ours", "--", ".")
+            evil = path / rng.choice(FILES)
+            evil.parent.mkdir(exist_ok=True)
+            evil.write_text(f"evil {n}\n")
+            git(path, "add", "-A")
+            git(path, "commit", "-q", "--no-edit", "-m", f"merge {other} into {branch}")
+    return branches
+
+
+def test_the_screen_agrees_with_git(tmp_path: Path) -> None:
+    for seed in range(4):
+        path = tmp_path / f"r{seed}"
+        branches = random_history(path, seed)
+        repo = GitRepo(str(path))
+        tips = [git(path, "rev-parse", b) for b in branches]
+        old = git(path, "rev-list", "--max-count=1", "--skip=25", "b0") or None  # part of b0 is "old"
+        walked = repo.commits(tips, [old] if old else [])
+        by_sha = {c.sha: c for c in walked}
+        graph = Graph(by_sha, repo.below_tips({p for c in walked for p in c.parents if p not in by_sha},
+                                              [old] if old else []), Resolver(repo, walked, bool)._fetch)
+        merges = [by_sha[s] for s in graph.order if by_sha[s].is_merge]
+        assert merges, seed
+        for merge in merges:
+            found = graph.side(merge)
+            assert found is not None
+            side, boundary = found
+            listed = git(path, "rev-list", *merge.parents[1:], "--not", merge.parents[0]).split()
+            assert side == set(listed), (seed, merge.sha)
+            bases = set(git(path, "merge-base", "--all", *merge.parents[:2]).split()) if len(merge.parents) == 2 \
+                else None
+            top = graph.top(boundary)
+            if top is not None and bases is not None:
+                assert {top} == bases, (seed, merge.sha)
+
+
+def test_settled_paths_are_what_a_full_remerge_finds(tmp_path: Path) -> None:
+    for seed in range(4, 8):
+        path = tmp_path / f"r{seed}"
+        branches = random_history(path, seed)
+        repo = GitRepo(str(path))
+        walked = repo.commits([git(path, "rev-parse", b) for b in branches])
+        merges = [c for c in walked if c.is_merge]
+        full = own_paths(repo, [(c.sha, c.parents, None, None) for c in merges])  # no screen, every path
+        for looked_at in ("d0/", "d1/f", "nothing/"):
+            def interest(p: str, prefix: str = looked_at) -> bool:
+                return p.startswith(prefix)
+            resolved = {c.sha: c.paths for c in Resolver(repo, walked, interest).resolve(walked) if c.is_merge}
+            for c in merges:
+                assert set(resolved[c.sha]) == {p for p in full[c.sha] if interest(p)}, (seed, looked_at, c.sha)
+        whole = {c.sha: c.paths for c in Resolver(repo, walked, interest).resolve(walked, whole=full) if c.is_merge}
+        assert whole == full
