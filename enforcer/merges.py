@@ -330,7 +330,7 @@ def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None,
             pairs.extend((trees[base], trees[parent]) for base in bases[(m, i)] or [""])
     diffs = iter(repo.raw_diffs(pairs))
     found: dict[str, tuple[str, ...]] = {}
-    remerge: list[tuple[str, Sequence[str], set[str]]] = []
+    remerge: list[tuple[str, Sequence[str], Interest | None]] = []
     for m, parents, _, wanted in merges:
         first = next(diffs)
         sides = [[next(diffs) for _ in bases[(m, i)] or [""]] for i in range(1, len(parents))]
@@ -344,16 +344,16 @@ def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None,
         else:
             certain, unsettled = _two_sides(first, sides[0][0])
             candidates = certain | unsettled
-        candidates = {p for p in candidates if wanted is None or wanted(p)}
-        if candidates:
-            remerge.append((m, parents, candidates))
+        if any(wanted is None or wanted(p) for p in candidates):
+            remerge.append((m, parents, wanted))
         else:
             found[m] = ()
-    if remerge:
+    if remerge:  # git's own rule decides these wholly: renames followed as git's merge follows them
         results = repo.merge_trees([(parents[0], parents[1]) for _, parents, _ in remerge])
         differ = iter(repo.raw_diffs([(auto, trees[m]) for (m, _, _), (auto, _) in zip(remerge, results)]))
-        for (m, _, candidates), (_, conflicted) in zip(remerge, results):
-            found[m] = tuple(sorted((set(next(differ)) | conflicted) & candidates))
+        for (m, _, wanted), (_, conflicted) in zip(remerge, results):
+            own = set(next(differ)) | conflicted
+            found[m] = tuple(sorted(p for p in own if wanted is None or wanted(p)))
     return found
 
 

@@ -153,3 +153,31 @@ def git_status(s: Server, *args: str) -> int:
     import subprocess
 
     return subprocess.run(["git", *args], cwd=s.clone, capture_output=True).returncode
+
+
+def test_a_merge_cannot_drop_an_owners_edit_by_taking_the_renamed_copy_without_it(team: Server) -> None:
+    """The owner edits architect/plan.md on one branch and renames it on another; git's merge
+    carries the edit into the renamed file. A worker's merge that takes the renamed file
+    without the edit makes that change its own."""
+    plan = team.clone / "architect" / "plan.md"
+    text = "".join(f"line {i} of the plan\n" for i in range(30))
+    git(team.clone, "switch", "-qc", "feature/base-1124", "dev")
+    plan.write_text(text)
+    git(team.clone, "commit", "-qam", "a longer plan")
+    assert team.push("arch_worker1", "feature/base-1124").returncode == 0
+    git(team.clone, "switch", "-qc", "feature/edit-1124", "feature/base-1124")
+    plan.write_text(text.replace("line 3 of", "LINE 3 of"))
+    git(team.clone, "commit", "-qam", "edit")
+    assert team.push("arch_worker1", "feature/edit-1124").returncode == 0
+    git(team.clone, "switch", "-qc", "feature/move-1124", "feature/base-1124")
+    git(team.clone, "mv", "architect/plan.md", "architect/design.md")
+    git(team.clone, "commit", "-qm", "rename")
+    assert team.push("arch_worker1", "feature/move-1124").returncode == 0
+    git(team.clone, "switch", "-qc", "feature/mix-1124", "feature/edit-1124")
+    evil = commit_tree(team, "feature/move-1124", "HEAD", "feature/move-1124")  # the rename, without the edit
+    proc = team.push("task_worker2", f"{evil}:refs/heads/feature/mix-1124")
+    assert proc.returncode != 0 and "ownership.owner" in proc.stderr and "architect/design.md" in proc.stderr
+    git(team.clone, "merge", "-q", "--no-edit", "feature/move-1124")  # git's own merge carries the edit
+    assert "LINE 3 of" in (team.clone / "architect" / "design.md").read_text()
+    honest = team.push("task_worker2", "feature/mix-1124")
+    assert honest.returncode == 0, honest.stderr
