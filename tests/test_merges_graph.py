@@ -99,3 +99,21 @@ def test_settled_paths_are_what_a_full_remerge_finds(tmp_path: Path) -> None:
                 assert set(resolved[c.sha]) == {p for p in full[c.sha] if interest(p)}, (seed, looked_at, c.sha)
         whole = {c.sha: c.paths for c in Resolver(repo, walked, interest).resolve(walked, whole=full) if c.is_merge}
         assert whole == full
+
+
+def test_without_merge_tree_stdin_each_merge_is_merged_alone(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """git before 2.40 has no `merge-tree --stdin`: the same answers, one git per merge."""
+    path = tmp_path / "r"
+    random_history(path, 3)
+    repo = GitRepo(str(path))
+    walked = repo.commits([git(path, "rev-parse", "b0"), git(path, "rev-parse", "b1")])
+    merges = [(c.sha, c.parents, None, None) for c in walked if c.is_merge]
+    batched = own_paths(repo, merges)
+    real = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True).stdout.strip()
+    shim = tmp_path / "bin" / "git"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\ncase " $* " in *" merge-tree "*" --stdin "*) echo "usage: old git" >&2; '
+                    f'exit 129;; esac\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}:{__import__('os').environ['PATH']}")
+    assert own_paths(repo, merges) == batched and any(batched.values())
