@@ -47,21 +47,26 @@ def decide(policy: Policy, request: Request) -> Decision:
     return Decision("allow", (), blocking + evaluated, note=note)
 
 
-def paths_of_interest(policy: Policy, actor: str | None, claims: tuple[Claim, ...], now: float) -> Callable[[str], bool]:
-    """The paths a rule judges when a commit by ``actor`` changes them: owned by others, under
-    another actor's live claim, or the policy file. A merge's own changes are worked out
+def path_rules(policy: Policy, actor: str | None, claims: tuple[Claim, ...], now: float
+                      ) -> Callable[[str], tuple[str, ...]]:
+    """The rules that judge a path when a commit by ``actor`` changes it: the ownership entry
+    that owns it for others, another actor's live claim on it, the policy file; one key each
+    (no key: no rule looks at the path). A merge's own changes are worked out
     (enforcer.merges) only where they could touch such a path, since settling them can
-    take git a whole re-merge."""
+    take git a whole re-merge, and not for a key a plain commit of the same push already
+    meets: the verdict stands without them."""
     others = tuple(c.path for c in claims if c.holder != actor and c.expires > now)
     foreign: dict[int, bool] = {}  # ownership entry -> the actor is not among its owners
 
-    def interesting(path: str) -> bool:
-        if path == POLICY_FILE or any(within(path, claimed) for claimed in others):
-            return True
+    def judged_by(path: str) -> tuple[str, ...]:
+        keys = [f"claims:{claimed}" for claimed in others if within(path, claimed)]
+        if path == POLICY_FILE:
+            keys.append("policy")
         entry = policy.owner_of(path)
-        if entry is None:
-            return False
-        if entry.position not in foreign:
-            foreign[entry.position] = actor not in policy.members(entry.owners)
-        return foreign[entry.position]
-    return interesting
+        if entry is not None:
+            if entry.position not in foreign:
+                foreign[entry.position] = actor not in policy.members(entry.owners)
+            if foreign[entry.position]:
+                keys.append(entry.id)
+        return tuple(keys)
+    return judged_by

@@ -245,7 +245,7 @@ class Repo:
         ``resolver``: works out the merges' own changes (enforcer.merges); one shared by
         every ref of a push settles each merge once.
         """
-        from enforcer.engine import paths_of_interest
+        from enforcer.engine import path_rules
         from enforcer.merges import Resolver
 
         deleted = new == ZERO
@@ -273,7 +273,7 @@ class Repo:
         pending_landing = self.start_commits([new], [old]) if separate_landing else list
         walked = pending_commits()
         if resolver is None:
-            resolver = Resolver(self, walked, paths_of_interest(policy, actor, claims, now), [old])
+            resolver = Resolver(self, walked, path_rules(policy, actor, claims, now), [old])
         commits = resolver.resolve(walked)
         # the walk holds new itself when it is a new commit; else ask what it is: a branch must
         # point to a commit, a tag to a commit or to a tag object of one
@@ -291,7 +291,7 @@ class Repo:
         if merge_facts:
             landing = pending_landing() if separate_landing else walked
             if separate_landing:
-                resolver = Resolver(self, landing, resolver.interest, [old])
+                resolver = Resolver(self, landing, resolver.judged_by, [old])
             # a merge on the branch's own line is judged by everything it changes itself
             landing = resolver.resolve(landing, whole=[c.sha for c in first_parent_line(landing, new) if c.is_merge])
             sources = pending_sources()

@@ -232,23 +232,26 @@ class Graph:
 class Resolver:
     """The merges' own paths for the commits of one walk (a push, a check, a pre-push).
 
-    ``interest`` says which paths a rule looks at for this actor (ownership by
-    others, others' claims, the policy file): a merge is settled only where
-    such a path could be its own, except the merges asked for ``whole`` (those
-    a `direct_commits` rule judges), every own path of which counts.
+    ``judged_by`` names the rules that look at a path for this actor (ownership
+    by others, others' claims, the policy file; engine.path_rules): a
+    merge is settled only where such a path could be its own and a plain commit
+    among the same commits does not meet that rule already (the verdict stands
+    without the merge's share), except the merges asked for ``whole`` (those a
+    `direct_commits` rule judges), every own path of which counts.
     ``old_tips``: commits outside the walk that the walk's commits likely grow
     from (the old tip of a pushed branch, --base), so that the screen can tell
     which old commits lie below them.
     """
 
-    def __init__(self, repo: Repo, commits: Sequence[Commit], interest: Interest,
+    def __init__(self, repo: Repo, commits: Sequence[Commit], judged_by: Callable[[str], tuple[str, ...]],
                  old_tips: Iterable[str] = ()) -> None:
         self.repo = repo
         self.commits = {c.sha: c for c in commits}
-        self.interest = interest
+        self.judged_by = judged_by
         self.old_tips = list(dict.fromkeys(old_tips))
         self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
-        self._own: dict[tuple[str, bool], tuple[str, ...]] = {}  # (merge, every path?) -> own paths
+        # (merge, the rules met already; None: every path) -> its own paths
+        self._own: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
 
     def screen(self) -> dict[str, tuple[str | None, frozenset[str]] | None]:
         """merge -> (its merge base where the graph shows a single one, else None; the paths
@@ -293,21 +296,43 @@ class Resolver:
     def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
         """``commits`` with each merge's paths replaced by its own paths (those that matter)."""
         whole = set(whole)
-        todo: list[tuple[str, tuple[str, ...], str | None, Interest | None]] = []
+        judged_by = self.judged_by
+        met: frozenset[str] | None = None  # the rules the plain commits among `commits` meet already
+        todo: list[tuple[tuple[str, frozenset[str] | None], tuple[str, ...], str | None, Interest | None]] = []
         for c in commits:
-            everything = c.sha in whole
-            if not c.is_merge or (c.sha, everything) in self._own:
+            if not c.is_merge:
                 continue
             found = self.screen().get(c.sha)
-            if found is not None and not everything and not any(self.interest(p) for p in found[1]):
-                self._own[(c.sha, False)] = ()  # nothing it could change is looked at
+            if c.sha in whole:
+                key: tuple[str, frozenset[str] | None] = (c.sha, None)
+            elif found is not None and not any(judged_by(p) for p in found[1]):
+                continue  # nothing it could change is looked at
+            else:
+                if met is None:
+                    met = frozenset(k for x in commits if not x.is_merge for p in x.paths for k in judged_by(p))
+                key = (c.sha, met)
+            if key in self._own:
                 continue
-            todo.append((c.sha, c.parents, found[0] if found is not None else None,
-                         None if everything else self.interest))
+            wanted = None if key[1] is None else self._wanted(key[1])
+            if found is not None and wanted is not None and not any(wanted(p) for p in found[1]):
+                self._own[key] = ()  # what it could change, plain commits of this push change too
+                continue
+            todo.append((key, c.parents, found[0] if found is not None else None, wanted))
         if todo:
-            for sha, own in own_paths(self.repo, todo).items():
-                self._own[(sha, next(t[3] is None for t in todo if t[0] == sha))] = own
-        return [c._replace(paths=self._own[(c.sha, c.sha in whole)]) if c.is_merge else c for c in commits]
+            settled = own_paths(self.repo, [(key[0], parents, base, wanted) for key, parents, base, wanted in todo])
+            for key, *_ in todo:
+                self._own[key] = settled[key[0]]
+        resolved = []
+        for c in commits:
+            if c.is_merge:
+                own = self._own.get((c.sha, None if c.sha in whole else met), ())
+                c = c._replace(paths=own)
+            resolved.append(c)
+        return resolved
+
+    def _wanted(self, met: frozenset[str]) -> Interest:
+        judged_by = self.judged_by
+        return lambda path: any(k not in met for k in judged_by(path))
 
 
 # -- steps 2 and 3: with git ------------------------------------------------------

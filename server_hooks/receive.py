@@ -11,7 +11,7 @@ import time
 
 from enforcer import report
 from enforcer.actor import first_set
-from enforcer.engine import decide, paths_of_interest
+from enforcer.engine import decide, path_rules
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
@@ -226,7 +226,7 @@ def judge(updates: list[Update], hook: str) -> int:
         reason = push_option("enforcer.break-glass")
         claims = repo.claims()
         # each merge the push brings is settled once, whichever refs reach it
-        merges = Resolver(repo, brought.every(), paths_of_interest(policy, actor, claims, now),
+        merges = Resolver(repo, brought.every(), path_rules(policy, actor, claims, now),
                           [old for old, _, _ in updates if old != ZERO])
         results = []
         for (old, new, ref), walk in zip(updates, walks):

@@ -28,7 +28,8 @@ def test_hostile_names_and_empty_commits_are_read_exactly(repo: Repo) -> None:
 
 
 def own_changes(repo: Repo, walked: list) -> list:  # type: ignore[type-arg]
-    return Resolver(GitRepo(str(repo.path)), walked, lambda path: True).resolve(walked)
+    """Each merge's own paths, every path looked at (one rule per path)."""
+    return Resolver(GitRepo(str(repo.path)), walked, lambda path: (path,)).resolve(walked)
 
 
 def test_an_evil_merge_lists_the_paths_it_changed_itself(repo: Repo) -> None:

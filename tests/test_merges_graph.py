@@ -67,7 +67,7 @@ def test_the_screen_agrees_with_git(tmp_path: Path) -> None:
         walked = repo.commits(tips, [old] if old else [])
         by_sha = {c.sha: c for c in walked}
         graph = Graph(by_sha, repo.below_tips({p for c in walked for p in c.parents if p not in by_sha},
-                                              [old] if old else []), Resolver(repo, walked, bool)._fetch)
+                                              [old] if old else []), Resolver(repo, walked, lambda p: ())._fetch)
         merges = [by_sha[s] for s in graph.order if by_sha[s].is_merge]
         assert merges, seed
         for merge in merges:
@@ -91,13 +91,19 @@ def test_settled_paths_are_what_a_full_remerge_finds(tmp_path: Path) -> None:
         walked = repo.commits([git(path, "rev-parse", b) for b in branches])
         merges = [c for c in walked if c.is_merge]
         full = own_paths(repo, [(c.sha, c.parents, None, None) for c in merges])  # no screen, every path
+        plain = {p for c in walked if not c.is_merge for p in c.paths}
         for looked_at in ("d0/", "d1/f", "nothing/"):
-            def interest(p: str, prefix: str = looked_at) -> bool:
-                return p.startswith(prefix)
-            resolved = {c.sha: c.paths for c in Resolver(repo, walked, interest).resolve(walked) if c.is_merge}
-            for c in merges:
-                assert set(resolved[c.sha]) == {p for p in full[c.sha] if interest(p)}, (seed, looked_at, c.sha)
-        whole = {c.sha: c.paths for c in Resolver(repo, walked, interest).resolve(walked, whole=full) if c.is_merge}
+            def judged_by(p: str, prefix: str = looked_at) -> tuple[str, ...]:
+                return (p,) if p.startswith(prefix) else ()  # a rule per path
+            resolved = {c.sha: c.paths for c in Resolver(repo, walked, judged_by).resolve(walked) if c.is_merge}
+            for c in merges:  # a path a plain commit changes too is judged by that commit already
+                expected = {p for p in full[c.sha] if judged_by(p) and p not in plain}
+                assert set(resolved[c.sha]) == expected, (seed, looked_at, c.sha)
+            alone = Resolver(repo, walked, judged_by).resolve(merges)  # no plain commit among them
+            for c in alone:
+                assert set(c.paths) == {p for p in full[c.sha] if judged_by(p)}, (seed, looked_at, c.sha)
+        whole = {c.sha: c.paths for c in Resolver(repo, walked, judged_by).resolve(walked, whole=full)
+                 if c.is_merge}
         assert whole == full
 
 
