@@ -10,12 +10,14 @@ differs from every parent.
 Re-merging every merge would cost tens of times the walk on a busy history,
 so the work comes in three steps, each for fewer merges:
 
-1. **Screen** (no git): the merged side S (commits reachable from the other
-   parents, not from the first) and its boundary are found from the walk's
-   commit graph. With one boundary commit — the merge base — every path the
-   merge could make its own lies in its first-parent diff or in the diffs of
-   S's commits (they telescope from the base to the merged tip). A merge none
-   of whose such paths a rule looks at is done.
+1. **Screen**: the merged side S (commits reachable from the other parents,
+   not from the first) and the merge base, from the walk's commit graph (where
+   old commits leave S open, one ``git log`` lists it). Every path the merge
+   could make its own lies in its first-parent diff or in the diffs of S's
+   commits, which telescope from the base to the merged tip (Resolver.screen
+   says where they may not, harmlessly). A merge none of whose such paths a
+   rule looks at, or only rules a plain commit among the same commits meets
+   already, is done.
 2. **Path level**, for the merges left: the first-parent diff and
    diff(base, other parent), with blob ids, from one ``git diff-tree`` for all
    of them. A path changed only on the first side since the base must keep the

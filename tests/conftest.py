@@ -17,6 +17,16 @@ LEAKY = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "ENFORCER_ACTOR", "GITHUB_REF_NAME
          "GL_USER", "REMOTE_USER", "GIT_DIR", "GIT_WORK_TREE")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The tests judge this checkout: a package installed from elsewhere would make them lie."""
+    import enforcer
+
+    where = Path(enforcer.__file__).resolve().parent.parent
+    if where != ROOT:
+        raise pytest.UsageError(f"the enforcer package imports from {where}, not from this checkout ({ROOT}): "
+                                "python3 -m pip install -e '.[test]' here (and pip uninstall enforcer, the old name)")
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path_factory.mktemp("home")

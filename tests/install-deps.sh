@@ -42,3 +42,9 @@ main() {
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   main
 fi
+
+# The distribution was named `enforcer` before it became `git-enforcer`: an install under the old
+# name (an editable one points at another checkout) would shadow the package these tests install.
+if python3 -m pip show -q enforcer >/dev/null 2>&1; then
+  python3 -m pip uninstall -y -q enforcer >/dev/null 2>&1 || true
+fi
