@@ -252,6 +252,9 @@ class Resolver:
         self.judged_by = judged_by
         self.old_tips = list(dict.fromkeys(old_tips))
         self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
+        self._quiet: set[str] | None = None
+        self._blank: dict[str, Commit] | None = None
+        self._rules_of: dict[str, tuple[str, ...]] = {}
         # (merge, the rules met already; None: every path) -> its own paths
         self._own: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
 
@@ -298,20 +301,22 @@ class Resolver:
     def resolve(self, commits: Sequence[Commit], whole: Iterable[str] = ()) -> list[Commit]:
         """``commits`` with each merge's paths replaced by its own paths (those that matter)."""
         whole = set(whole)
-        judged_by = self.judged_by
+        quiet = self.quiet()
         met: frozenset[str] | None = None  # the rules the plain commits among `commits` meet already
         todo: list[tuple[tuple[str, frozenset[str] | None], tuple[str, ...], str | None, Interest | None]] = []
-        for c in commits:
-            if not c.is_merge:
+        if self._blank is None:  # every merge with no own path, made once for all refs of a push
+            self._blank = {c.sha: c._replace(paths=()) for c in self.commits.values() if c.is_merge}
+        blank, own = self._blank, self._own
+        merges = [c for c in commits if len(c.parents) > 1]  # one the screen has not seen is settled exactly
+        for c in merges:
+            if c.sha in quiet and c.sha not in whole:
                 continue
             found = self.screen().get(c.sha)
             if c.sha in whole:
                 key: tuple[str, frozenset[str] | None] = (c.sha, None)
-            elif found is not None and not any(judged_by(p) for p in found[1]):
-                continue  # nothing it could change is looked at
             else:
                 if met is None:
-                    met = frozenset(k for x in commits if not x.is_merge for p in x.paths for k in judged_by(p))
+                    met = frozenset(k for x in commits if len(x.parents) < 2 for p in x.paths for k in self._rules(p))
                 key = (c.sha, met)
             if key in self._own:
                 continue
@@ -324,17 +329,31 @@ class Resolver:
             settled = own_paths(self.repo, [(key[0], parents, base, wanted) for key, parents, base, wanted in todo])
             for key, *_ in todo:
                 self._own[key] = settled[key[0]]
-        resolved = []
-        for c in commits:
-            if c.is_merge:
-                own = self._own.get((c.sha, None if c.sha in whole else met), ())
-                c = c._replace(paths=own)
-            resolved.append(c)
-        return resolved
+        if not merges:
+            return list(commits)
+        replaced = {}
+        for c in merges:
+            paths = own.get((c.sha, None if c.sha in whole else met), ())
+            replaced[c.sha] = c._replace(paths=paths) if paths else blank.get(c.sha) or c._replace(paths=())
+        return [replaced.get(c.sha, c) for c in commits]
+
+    def quiet(self) -> set[str]:
+        """The merges none of whose possible own paths a rule looks at (settled once for every
+        ref of a push: a mirror push asks about the same merges hundreds of times)."""
+        if self._quiet is None:
+            self._quiet = {sha for sha, found in self.screen().items()
+                           if found is not None and not any(self._rules(p) for p in found[1])}
+        return self._quiet
+
+    def _rules(self, path: str) -> tuple[str, ...]:
+        rules = self._rules_of.get(path)
+        if rules is None:
+            rules = self._rules_of[path] = self.judged_by(path)
+        return rules
 
     def _wanted(self, met: frozenset[str]) -> Interest:
-        judged_by = self.judged_by
-        return lambda path: any(k not in met for k in judged_by(path))
+        rules = self._rules
+        return lambda path: any(k not in met for k in rules(path))
 
 
 # -- steps 2 and 3: with git ------------------------------------------------------

@@ -163,6 +163,10 @@ class Policy:
         return next((r for r in self.tags if compile_glob(r.match).fullmatch(tag)), None)
 
     @functools.cached_property
+    def _owners_of(self) -> dict[str, OwnerEntry | None]:
+        return {}
+
+    @functools.cached_property
     def _owner_index(self) -> PathIndex:
         return PathIndex(self._owner_specs)
 
@@ -173,8 +177,11 @@ class Policy:
         submodule at ``architect`` belongs to ``architect/``'s owners; a path
         ending with ``/`` is a directory.
         """
-        i = self._owner_index.last_match_as_dir(path)
-        return self.ownership[i] if i >= 0 else None
+        cache = self._owners_of
+        if path not in cache:  # a push of many refs asks about the same paths once per ref
+            i = self._owner_index.last_match_as_dir(path)
+            cache[path] = self.ownership[i] if i >= 0 else None
+        return cache[path]
 
 
 def _branch_rule(i: int, r: Mapping[str, Any]) -> BranchRule:
