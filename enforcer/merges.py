@@ -333,7 +333,10 @@ class Resolver:
             return list(commits)
         replaced = {}
         for c in merges:
-            paths = own.get((c.sha, None if c.sha in whole else met), ())
+            if c.sha in whole:
+                paths = own.get((c.sha, None), ())
+            else:
+                paths = () if c.sha in quiet else own.get((c.sha, met), ())
             replaced[c.sha] = c._replace(paths=paths) if paths else blank.get(c.sha) or c._replace(paths=())
         return [replaced.get(c.sha, c) for c in commits]
 
