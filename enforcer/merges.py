@@ -12,12 +12,12 @@ so the work comes in three steps, each for fewer merges:
 
 1. **Screen**: the merged side S (commits reachable from the other parents,
    not from the first) and the merge base, from the walk's commit graph (where
-   old commits leave S open, one ``git log`` lists it). Every path the merge
-   could make its own lies in its first-parent diff or in the diffs of S's
-   commits, which telescope from the base to the merged tip (Resolver.screen
-   says where they may not, harmlessly). A merge none of whose such paths a
-   rule looks at, or only rules a plain commit among the same commits meets
-   already, is done.
+   old commits leave S open, one ``git log`` lists it). Where S's first-parent
+   line leaves S at the merge base, every path the merge could make its own
+   lies in its first-parent diff or in the diffs of S's commits, which
+   telescope from the base to the merged tip (Resolver.screen). A merge none
+   of whose such paths a rule looks at, or only rules a plain commit among
+   the same commits meets already, is done.
 2. **Path level**, for the merges left: the first-parent diff and
    diff(base, other parent), with blob ids, from one ``git diff-tree`` for all
    of them. A path changed only on the first side since the base must keep the
@@ -210,6 +210,14 @@ class Graph:
         for x in side:
             joined[x] = pos
 
+    def exit(self, merge: Commit, side: set[str]) -> str | None:
+        """Where the merged tip's first-parent line leaves the merged side (None: at a root)."""
+        sha: str | None = merge.parents[1]
+        while sha is not None and sha in side:
+            parents = (self.commits.get(sha) or self.old[sha]).parents
+            sha = parents[0] if parents else None
+        return sha
+
     def paths(self, sha: str) -> tuple[str, ...]:
         """A commit's first-parent diff, walked or fetched."""
         commit = self.commits.get(sha) or self.old[sha]
@@ -251,27 +259,28 @@ class Resolver:
         self.commits = {c.sha: c for c in commits}
         self.judged_by = judged_by
         self.old_tips = list(dict.fromkeys(old_tips))
-        self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
+        self._screened: dict[str, tuple[str | None, frozenset[str] | None] | None] | None = None
         self._quiet: set[str] | None = None
         self._blank: dict[str, Commit] | None = None
         self._rules_of: dict[str, tuple[str, ...]] = {}
         # (merge, the rules met already; None: every path) -> its own paths
         self._own: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
 
-    def screen(self) -> dict[str, tuple[str | None, frozenset[str]] | None]:
+    def screen(self) -> dict[str, tuple[str | None, frozenset[str] | None] | None]:
         """merge -> (its merge base where the graph shows a single one, else None; the paths
-        it could make its own), or None where old commits on its merged side leave that open.
+        it could make its own, or None where git must say), or None where old commits on its
+        merged side leave even the side open.
 
-        The paths: its first-parent diff, and the first-parent diffs of its merged side,
-        which hold every path that side changed since the merge base: they telescope down
-        the side's first-parent line to where it leaves the side, at a common ancestor. A
-        path could be missed only where that line leaves below the base and a merge inside
-        the side kept its own version over the base's (that merge's own change, judged with
-        it); the merge judged here then keeps its first parent's version there, which brings
-        no content of its own, nor anything a later merge could carry elsewhere."""
+        The paths: its first-parent diff, and the first-parent diffs of its merged side. These
+        hold every path that side changed since the merge base when the side's first-parent
+        line leaves the side at the base itself: the diffs along it telescope from the base
+        to the merged tip. Where the line leaves elsewhere (the side merged something newer
+        in), a merge inside the side may have dropped a change since the base, which a
+        first-parent diff does not show, and which the merge judged here could undo again
+        without a diff of its own; so then git gives diff(base, merged tip) instead."""
         if self._screened is not None:
             return self._screened
-        screened: dict[str, tuple[str | None, frozenset[str]] | None] = {}
+        screened: dict[str, tuple[str | None, frozenset[str] | None] | None] = {}
         self._screened = screened
         if not any(c.is_merge for c in self.commits.values()):
             return screened
@@ -286,10 +295,15 @@ class Resolver:
             if found is None:
                 screened[sha] = None  # old commits on the merged side: git must say what they are
                 continue
+            side, boundary = found
+            base = graph.top(boundary)
+            if len(commit.parents) > 2 or (boundary and (base is None or graph.exit(commit, side) != base)):
+                screened[sha] = (base, None)  # the side's diffs need not hold all it changed: ask git
+                continue
             paths = set(commit.paths)
-            for x in found[0]:
+            for x in side:
                 paths.update(graph.paths(x))
-            screened[sha] = (graph.top(found[1]), frozenset(paths))
+            screened[sha] = (base, frozenset(paths))
         return screened
 
     def _fetch(self, others: Sequence[str], first: str) -> list[Commit] | None:
@@ -321,7 +335,8 @@ class Resolver:
             if key in self._own:
                 continue
             wanted = None if key[1] is None else self._wanted(key[1])
-            if found is not None and wanted is not None and not any(wanted(p) for p in found[1]):
+            if found is not None and found[1] is not None and wanted is not None and not any(
+                    wanted(p) for p in found[1]):
                 self._own[key] = ()  # what it could change, plain commits of this push change too
                 continue
             todo.append((key, c.parents, found[0] if found is not None else None, wanted))
@@ -345,7 +360,7 @@ class Resolver:
         ref of a push: a mirror push asks about the same merges hundreds of times)."""
         if self._quiet is None:
             self._quiet = {sha for sha, found in self.screen().items()
-                           if found is not None and not any(self._rules(p) for p in found[1])}
+                           if found is not None and found[1] is not None and not any(self._rules(p) for p in found[1])}
         return self._quiet
 
     def _rules(self, path: str) -> tuple[str, ...]:

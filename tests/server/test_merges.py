@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from tests.conftest import enforcer, git
 from tests.server.test_receive import Server
 
 
@@ -181,3 +181,30 @@ def test_a_merge_cannot_drop_an_owners_edit_by_taking_the_renamed_copy_without_i
     assert "LINE 3 of" in (team.clone / "architect" / "design.md").read_text()
     honest = team.push("task_worker2", "feature/mix-1124")
     assert honest.returncode == 0, honest.stderr
+
+
+def test_a_merge_cannot_undo_an_owners_choice_made_inside_the_merged_side(team: Server) -> None:
+    """Found in review: the owner rejects v1 of his file by a merge that keeps v0 (his own choice);
+    a worker merges that branch into one holding v1 and keeps v1. git's merge gives v0, so
+    keeping v1 is the worker's own change, though no first-parent diff of either side shows it
+    (and a reviewer's clean merge would then carry v1 into dev)."""
+    plan = team.clone / "architect" / "plan.md"
+    git(team.clone, "switch", "-qc", "feature/x-1124", "dev")
+    plan.write_text("v1\n")
+    git(team.clone, "commit", "-qam", "owner v1")
+    assert team.push("arch_worker1", "feature/x-1124").returncode == 0
+    git(team.clone, "switch", "-qc", "feature/y-1124", "dev")
+    team.commit("src/y.py", message="y")
+    git(team.clone, "merge", "-q", "-s", "ours", "--no-edit", "feature/x-1124")
+    assert team.push("arch_worker1", "feature/y-1124").returncode == 0
+    git(team.clone, "switch", "-qc", "feature/evil-1124", "feature/x-1124")
+    team.commit("src/e.py", message="e")
+    git(team.clone, "merge", "-q", "--no-commit", "feature/y-1124")
+    git(team.clone, "checkout", "HEAD", "--", "architect/plan.md")
+    git(team.clone, "commit", "-qm", "evil")
+    proc = team.push("task_worker2", "feature/evil-1124")
+    assert proc.returncode != 0 and team.ref("feature/evil-1124") is None
+    assert "ownership.owner" in proc.stderr and "architect/plan.md" in proc.stderr
+    checked = enforcer(team.clone, "check", "--base", "feature/x-1124", "--branch", "feature/evil-1124",
+                       "--actor", "task_worker2")
+    assert checked.returncode == 1 and "architect/plan.md" in checked.stdout
