@@ -70,6 +70,17 @@ def target_tip(repo: Repo, target: str, given: str | None) -> str:
                         f"git fetch origin {target}; GitHub: actions/checkout with fetch-depth: 0)")
 
 
+def source_tip(repo: Repo, source: str) -> str:
+    """A PR's head for ``--merge-into`` without --head: the source branch as this clone has it
+    (the remote's first: a local branch may be behind), else HEAD. (In CI, HEAD is what the job
+    checked out: the PR's head.)"""
+    for rev in (f"refs/remotes/origin/{source}", f"refs/heads/{source}", "HEAD"):
+        sha = repo.resolve(rev)
+        if sha:
+            return sha
+    raise EnforcerError("no commit to judge: pass --head REV (the pull request's head)")
+
+
 def push(repo: Repo, policy: Policy, actor: str | None, looked: tuple[str, ...], base: str, head: str,
          branch: str, walk: Callable[[], list[Commit]] | None = None) -> list[Result]:
     from enforcer.engine import decide

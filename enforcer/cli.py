@@ -80,7 +80,8 @@ def _load(policy_file: str | None) -> Policy:
 @cli.command()
 @click.option("--base", help="Push form: where the branch stood before the range. PR form: the target's tip "
               "(default: origin/TARGET).")
-@click.option("--head", default="HEAD", show_default=True, help="The commit to judge.")
+@click.option("--head", help="The commit to judge (default: HEAD; for a PR, the source branch where this clone "
+              "has it, else HEAD).")
 @click.option("--branch", help="The branch the range lands on (push) or comes from (PR); default: the CI's "
               "branch, else the current one.")
 @click.option("--merge-into", "target", metavar="TARGET", help="PR form: the range is a pull request into TARGET "
@@ -88,7 +89,7 @@ def _load(policy_file: str | None) -> Policy:
 @click.option("--actor", help="Who pushes (default: GITHUB_ACTOR, GITLAB_USER_LOGIN, ENFORCER_ACTOR).")
 @click.option("--policy", "policy_file", help="Policy file (default: policy.yaml as of --base, or of TARGET).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text")
-def check(base: str | None, head: str, branch: str | None, target: str | None, actor: str | None,
+def check(base: str | None, head: str | None, branch: str | None, target: str | None, actor: str | None,
           policy_file: str | None, fmt: str) -> int:
     """Judge a range as the server will: as a push of --base..--head onto --branch, or as a pull
     request into --merge-into (detected from GitHub's and GitLab's PR variables)."""
@@ -100,13 +101,14 @@ def check(base: str | None, head: str, branch: str | None, target: str | None, a
 
     repo = Repo()
     asked = checks.pull_request()
+    explicit = target is not None  # --merge-into: run by hand, where HEAD need not be the PR's head
     if target or asked:
         target = target or (asked[0] if asked else None)
         source = branch or (asked[1] if asked else None) or repo.default_branch()
         if not target or not source:
             raise EnforcerError("which branch does the pull request come from? pass --branch NAME")
         target_sha = checks.target_tip(repo, target, base)
-        head_sha = _commit(repo, head, "--head")
+        head_sha = _commit(repo, head or "HEAD", "--head") if head or not explicit else checks.source_tip(repo, source)
         policy = _policy_at(repo, policy_file, target_sha, target)
         who, looked = actors.ci_actor(policy, actor)
         results = checks.merge_request(repo, policy, who, looked, target, target_sha, source, head_sha)
@@ -116,6 +118,7 @@ def check(base: str | None, head: str, branch: str | None, target: str | None, a
         branch = branch or actors.first_set(checks.PUSH_VARIABLES) or repo.default_branch()
         if not branch:
             raise EnforcerError("which branch does this range land on? pass --branch NAME")
+        head = head or "HEAD"
         started = take(base, head, branch)
         base_sha, head_sha, walk = started if started else (_commit(repo, base, "--base"),
                                                             _commit(repo, head, "--head"), None)

@@ -171,3 +171,10 @@ def test_the_gitlab_ci_job_in_the_docs(team: Clone, tmp_path: Path) -> None:
 def test_the_readme_names_only_our_distribution() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "pip install enforcer" not in readme and "docs/ci.md" in readme
+
+
+def test_merge_into_by_hand_judges_the_source_branch_not_the_checkout(team: Clone) -> None:
+    """Found in review: with dev checked out, `--merge-into dev --branch X` judged dev itself."""
+    git(team.path, "switch", "-q", "-c", "dev", "origin/dev")
+    code, result = check(team.path, "--merge-into", "dev", "--branch", FEATURE, "--actor", "arch_worker1")
+    assert code == 0 and result["results"][1]["note"] == "may be merged by audit_manager, jgirmay", result
