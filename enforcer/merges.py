@@ -223,12 +223,12 @@ class Graph:
         commit = self.commits.get(sha) or self.old[sha]
         return commit.paths
 
-    def top(self, boundary: set[str]) -> str | None:
-        """The merge base among a side's boundary commits, the one the others lie below;
-        None when there is no single one (no common history, criss-crossed bases) or when
-        telling needs git."""
+    def tops(self, boundary: set[str]) -> list[str] | None:
+        """The merge bases among a side's boundary commits: those no other one lies above
+        (several where bases criss-cross; none without common history). None when telling
+        needs git."""
         if len(boundary) <= 1:
-            return next(iter(boundary), None)
+            return list(boundary)
         tops = []
         for b in boundary:
             under = [self.below(b, c) for c in boundary if c != b]
@@ -236,7 +236,7 @@ class Graph:
                 return None
             if not any(under):
                 tops.append(b)
-        return tops[0] if len(tops) == 1 else None
+        return tops
 
 
 class Resolver:
@@ -271,13 +271,12 @@ class Resolver:
         it could make its own, or None where git must say), or None where old commits on its
         merged side leave even the side open.
 
-        The paths: its first-parent diff, and the first-parent diffs of its merged side. These
-        hold every path that side changed since the merge base when the side's first-parent
-        line leaves the side at the base itself: the diffs along it telescope from the base
-        to the merged tip. Where the line leaves elsewhere (the side merged something newer
-        in), a merge inside the side may have dropped a change since the base, which a
-        first-parent diff does not show, and which the merge judged here could undo again
-        without a diff of its own; so then git gives diff(base, merged tip) instead."""
+        The paths: its first-parent diff and the first-parent diffs of its merged side. Where
+        the side's first-parent line leaves the side at the merge base, these hold every path
+        the side changed since the base: they telescope along that line. Elsewhere (the side
+        merged something newer in) a merge inside the side may have dropped a change since
+        the base, which no first-parent diff shows and which the merge judged here could undo
+        unseen; there diff(base, merged tip) from git counts too."""
         if self._screened is not None:
             return self._screened
         screened: dict[str, tuple[str | None, frozenset[str] | None] | None] = {}
@@ -287,6 +286,7 @@ class Resolver:
         olds = {p for c in self.commits.values() for p in c.parents if p not in self.commits}
         tips = [t for t in self.old_tips if t in olds]
         graph = Graph(self.commits, self.repo.below_tips(olds, tips) if tips else {}, self._fetch)
+        between: list[tuple[str, str, str]] = []  # (merge, a merge base, the merged tip)
         for sha in graph.order:
             commit = self.commits[sha]
             if not commit.is_merge:
@@ -296,14 +296,25 @@ class Resolver:
                 screened[sha] = None  # old commits on the merged side: git must say what they are
                 continue
             side, boundary = found
-            base = graph.top(boundary)
-            if len(commit.parents) > 2 or (boundary and (base is None or graph.exit(commit, side) != base)):
-                screened[sha] = (base, None)  # the side's diffs need not hold all it changed: ask git
+            tops = graph.tops(boundary)
+            exit = graph.exit(commit, side)
+            if len(commit.parents) > 2 or tops is None or (boundary and exit is None):
+                screened[sha] = (None, None)  # git must say what the side changed
                 continue
             paths = set(commit.paths)
             for x in side:
                 paths.update(graph.paths(x))
-            screened[sha] = (base, frozenset(paths))
+            screened[sha] = (tops[0] if len(tops) == 1 else None, frozenset(paths))
+            if tops != [exit]:
+                between.extend((sha, top, commit.parents[1]) for top in tops)
+        # where the side's first-parent line does not leave it at the merge base, git gives
+        # diff(base, merged tip) (several bases: the virtual base differs from the tip only
+        # where some base does)
+        if between:
+            trees = self.repo.trees(sorted({c for _, x, t in between for c in (x, t)}))
+            for (sha, _, _), diff in zip(between, self.repo.raw_diffs([(trees[x], trees[t]) for _, x, t in between])):
+                base, could = screened[sha] or (None, frozenset())
+                screened[sha] = (base, (could or frozenset()) | frozenset(diff))
         return screened
 
     def _fetch(self, others: Sequence[str], first: str) -> list[Commit] | None:
