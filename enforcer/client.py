@@ -78,12 +78,8 @@ def merge_own_paths(repo: Repo, heads: list[str]) -> tuple[str, ...]:
     head = repo.resolve("HEAD")
     if head is None:
         return ()
-    index = _decode_line(repo.run("write-tree"))
+    index = repo.run("write-tree").decode("ascii").strip()
     return own_paths(repo, [(index, (head, *heads), None, None)])[index]
-
-
-def _decode_line(out: bytes) -> str:
-    return out.decode("ascii", "replace").strip()
 
 
 def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> StagedChange:

@@ -127,9 +127,6 @@ class Graph:
             self.bit[old] = 1 << len(self.bit)
         return self.bit[old]
 
-    def bits_of(self, sha: str) -> int:
-        return self.reach[sha] if sha in self.commits else self._bit(sha)
-
     def below(self, x: str, y: str) -> bool | None:
         """Is x an ancestor of y (or y itself)? None: cannot tell without git."""
         if x == y:
@@ -430,10 +427,6 @@ def own_paths(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None,
             own = set(next(differ)) | conflicted
             found[m] = tuple(sorted(p for p in own if wanted is None or wanted(p)))
     return found
-
-
-def _one(bases: Sequence[str]) -> str:
-    return bases[0] if bases else ""  # no common history: the empty tree is the base
 
 
 def _bases(repo: Repo, merges: Sequence[tuple[str, Sequence[str], str | None]]) -> dict[tuple[str, int], list[str]]:
