@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation, within
+from enforcer.pathmatch import pathspecs
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
-    from collections.abc import Callable
-
     from enforcer.model import Claim, Request
+    from enforcer.policy import OwnerEntry
 
 
 def violations(policy: Policy, request: Request) -> list[Violation]:
@@ -47,26 +47,46 @@ def decide(policy: Policy, request: Request) -> Decision:
     return Decision("allow", (), blocking + evaluated, note=note)
 
 
-def path_rules(policy: Policy, actor: str | None, claims: tuple[Claim, ...], now: float
-                      ) -> Callable[[str], tuple[str, ...]]:
+class PathRules:
     """The rules that judge a path when a commit by ``actor`` changes it: the ownership entry
     that owns it for others, another actor's live claim on it, the policy file; one key each
     (no key: no rule looks at the path). A merge's own changes are worked out
     (enforcer.merges) only where they could touch such a path, since settling them can
     take git a whole re-merge, and not for a key a plain commit of the same push already
     meets: the verdict stands without them."""
-    others = tuple(c.path for c in claims if c.holder != actor and c.expires > now)
-    foreign: dict[int, bool] = {}  # ownership entry -> the actor is not among its owners
 
-    def judged_by(path: str) -> tuple[str, ...]:
-        keys = [f"claims:{claimed}" for claimed in others if within(path, claimed)]
+    def __init__(self, policy: Policy, actor: str | None, claims: tuple[Claim, ...], now: float) -> None:
+        self.policy = policy
+        self.actor = actor
+        self.others = tuple(c.path for c in claims if c.holder != actor and c.expires > now)
+        self.foreign: dict[int, bool] = {}  # ownership entry -> the actor is not among its owners
+
+    def __call__(self, path: str) -> tuple[str, ...]:
+        keys = [f"claims:{claimed}" for claimed in self.others if within(path, claimed)]
         if path == POLICY_FILE:
             keys.append("policy")
-        entry = policy.owner_of(path)
-        if entry is not None:
-            if entry.position not in foreign:
-                foreign[entry.position] = actor not in policy.members(entry.owners)
-            if foreign[entry.position]:
-                keys.append(entry.id)
+        entry = self.policy.owner_of(path)
+        if entry is not None and self._foreign(entry):
+            keys.append(entry.id)
         return tuple(keys)
-    return judged_by
+
+    def _foreign(self, entry: OwnerEntry) -> bool:
+        if entry.position not in self.foreign:
+            self.foreign[entry.position] = self.actor not in self.policy.members(entry.owners)
+        return self.foreign[entry.position]
+
+    def pathspecs(self) -> tuple[str, ...] | None:
+        """git pathspecs covering every path that has a key (and maybe more), so that a diff
+        asked only for what a rule could see skips the rest; None: every path may have one."""
+        specs = [f":(top,literal){POLICY_FILE}"]
+        for claimed in self.others:
+            if not claimed.strip("/"):
+                return None
+            specs.append(f":(top,literal){claimed.rstrip('/')}")
+        for entry in self.policy.ownership:
+            if self._foreign(entry):
+                found = pathspecs(entry.path)
+                if found is None:
+                    return None
+                specs.extend(found)
+        return tuple(dict.fromkeys(specs))

@@ -245,7 +245,7 @@ class Repo:
         ``resolver``: works out the merges' own changes (enforcer.merges); one shared by
         every ref of a push settles each merge once.
         """
-        from enforcer.engine import path_rules
+        from enforcer.engine import PathRules
         from enforcer.merges import Resolver
 
         deleted = new == ZERO
@@ -273,7 +273,8 @@ class Repo:
         pending_landing = self.start_commits([new], [old]) if separate_landing else list
         walked = pending_commits()
         if resolver is None:
-            resolver = Resolver(self, walked, path_rules(policy, actor, claims, now), [old])
+            rules = PathRules(policy, actor, claims, now)
+            resolver = Resolver(self, walked, rules, [old], rules.pathspecs)
         commits = resolver.resolve(walked)
         # the walk holds new itself when it is a new commit; else ask what it is: a branch must
         # point to a commit, a tag to a commit or to a tag object of one
@@ -291,7 +292,7 @@ class Repo:
         if merge_facts:
             landing = pending_landing() if separate_landing else walked
             if separate_landing:
-                resolver = Resolver(self, landing, resolver.judged_by, [old])
+                resolver = Resolver(self, landing, resolver.judged_by, [old], resolver.scope)
             # a merge on the branch's own line is judged by everything it changes itself
             landing = resolver.resolve(landing, whole=[c.sha for c in first_parent_line(landing, new) if c.is_merge])
             sources = pending_sources()
@@ -347,18 +348,23 @@ class Repo:
     def empty_tree(self) -> str:
         return _decode(self.run("hash-object", "-t", "tree", "--stdin", input=b"")).strip()
 
-    def raw_diffs(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, tuple[Entry, Entry]]]:
-        """For each (tree, tree) pair, path -> (entry before, entry after) where they differ."""
+    def raw_diffs(self, pairs: Sequence[tuple[str, str]], pathspecs: Sequence[str] = (), commits: bool = False
+                  ) -> list[dict[str, tuple[Entry, Entry]]]:
+        """For each (tree, tree) pair, path -> (entry before, entry after) where they differ
+        (only paths the ``pathspecs`` match, if any are given). ``commits``: the pairs are
+        (commit, commit), which git reads as a commit and the parent to compare it with."""
         if not pairs:
             return []
-        out = self.run("diff-tree", "--stdin", "-r", "--always", "--no-abbrev", *DIFF_FLAGS,
-                       input="".join(f"{a} {b}\n" for a, b in pairs).encode())
+        lines = "".join(f"{b} {a}\n" if commits else f"{a} {b}\n" for a, b in pairs)
+        out = self.run("diff-tree", "--stdin", "-r", "--always", "--no-abbrev", *DIFF_FLAGS, "--", *pathspecs,
+                       input=lines.encode())
         diffs: list[dict[str, tuple[Entry, Entry]]] = []
         tokens = out.split(b"\0")
         i = 0
         while i < len(tokens):
             meta = None
             for line in tokens[i].split(b"\n"):  # "<tree> <tree>\n" headers glue onto what follows
+                # (a commit's header is its id alone)
                 if line[:1] == b":":
                     meta = line
                 elif line:

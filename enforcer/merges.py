@@ -240,43 +240,49 @@ class Resolver:
     """The merges' own paths for the commits of one walk (a push, a check, a pre-push).
 
     ``judged_by`` names the rules that look at a path for this actor (ownership
-    by others, others' claims, the policy file; engine.path_rules): a
+    by others, others' claims, the policy file; engine.PathRules): a
     merge is settled only where such a path could be its own and a plain commit
     among the same commits does not meet that rule already (the verdict stands
     without the merge's share), except the merges asked for ``whole`` (those a
     `direct_commits` rule judges), every own path of which counts.
     ``old_tips``: commits outside the walk that the walk's commits likely grow
     from (the old tip of a pushed branch, --base), so that the screen can tell
-    which old commits lie below them.
+    which old commits lie below them. ``scope``: git pathspecs covering every
+    path ``judged_by`` gives a rule (None: any path may have one), asked once
+    at most, so that git leaves the rest out of the diffs the screen asks for.
     """
 
     def __init__(self, repo: Repo, commits: Sequence[Commit], judged_by: Callable[[str], tuple[str, ...]],
-                 old_tips: Iterable[str] = ()) -> None:
+                 old_tips: Iterable[str] = (), scope: Callable[[], Sequence[str] | None] | None = None) -> None:
         self.repo = repo
         self.commits = {c.sha: c for c in commits}
         self.judged_by = judged_by
+        self.scope = scope
         self.old_tips = list(dict.fromkeys(old_tips))
-        self._screened: dict[str, tuple[str | None, frozenset[str] | None] | None] | None = None
+        self._screened: dict[str, tuple[str | None, frozenset[str]] | None] | None = None
         self._quiet: set[str] | None = None
         self._blank: dict[str, Commit] | None = None
         self._rules_of: dict[str, tuple[str, ...]] = {}
         # (merge, the rules met already; None: every path) -> its own paths
         self._own: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
 
-    def screen(self) -> dict[str, tuple[str | None, frozenset[str] | None] | None]:
+    def screen(self) -> dict[str, tuple[str | None, frozenset[str]] | None]:
         """merge -> (its merge base where the graph shows a single one, else None; the paths
-        it could make its own, or None where git must say), or None where old commits on its
-        merged side leave even the side open.
+        it could make its own), or None where old commits on its merged side leave even the
+        side open.
 
         The paths: its first-parent diff and the first-parent diffs of its merged side. Where
         the side's first-parent line leaves the side at the merge base, these hold every path
         the side changed since the base: they telescope along that line. Elsewhere (the side
-        merged something newer in) a merge inside the side may have dropped a change since
-        the base, which no first-parent diff shows and which the merge judged here could undo
-        unseen; there diff(base, merged tip) from git counts too."""
+        merged something newer in, several bases, an octopus) a merge inside the side may have
+        dropped a change since the base, which no first-parent diff shows and which the merge
+        judged here could undo unseen; there diff(base, merged tip) from git counts too, from
+        every boundary commit where the graph cannot tell which are the bases (the bases of
+        each merged parent with the first lie among them), limited to the paths a rule may
+        look at (``scope``)."""
         if self._screened is not None:
             return self._screened
-        screened: dict[str, tuple[str | None, frozenset[str] | None] | None] = {}
+        screened: dict[str, tuple[str | None, frozenset[str]] | None] = {}
         self._screened = screened
         if not any(c.is_merge for c in self.commits.values()):
             return screened
@@ -293,25 +299,26 @@ class Resolver:
                 screened[sha] = None  # old commits on the merged side: git must say what they are
                 continue
             side, boundary = found
-            tops = graph.tops(boundary)
-            exit = graph.exit(commit, side)
-            if len(commit.parents) > 2 or tops is None or (boundary and exit is None):
-                screened[sha] = (None, None)  # git must say what the side changed
-                continue
+            merged = commit.parents[1:]
+            tops = graph.tops(boundary) if len(merged) == 1 else None
             paths = set(commit.paths)
             for x in side:
                 paths.update(graph.paths(x))
-            screened[sha] = (tops[0] if len(tops) == 1 else None, frozenset(paths))
-            if tops != [exit]:
-                between.extend((sha, top, commit.parents[1]) for top in tops)
+            screened[sha] = (tops[0] if tops is not None and len(tops) == 1 else None, frozenset(paths))
+            if tops is None:  # each merged parent's merge bases with the first lie on the boundary
+                tops = sorted(boundary)
+            if len(merged) > 1 or tops != [graph.exit(commit, side)]:
+                between.extend((sha, top, tip) for top in tops for tip in merged)
         # where the side's first-parent line does not leave it at the merge base, git gives
         # diff(base, merged tip) (several bases: the virtual base differs from the tip only
-        # where some base does)
+        # where some base does), limited to where a rule may look: a path no rule looks at
+        # counts for nothing below, and such diffs can be large (a maintenance branch merged up)
         if between:
-            trees = self.repo.trees(sorted({c for _, x, t in between for c in (x, t)}))
-            for (sha, _, _), diff in zip(between, self.repo.raw_diffs([(trees[x], trees[t]) for _, x, t in between])):
+            scope = self.scope() if self.scope is not None else None
+            pairs = [(x, t) for _, x, t in between]
+            for (sha, _, _), diff in zip(between, self.repo.raw_diffs(pairs, scope or (), commits=True)):
                 base, could = screened[sha] or (None, frozenset())
-                screened[sha] = (base, (could or frozenset()) | frozenset(diff))
+                screened[sha] = (base, could | frozenset(diff))
         return screened
 
     def _fetch(self, others: Sequence[str], first: str) -> list[Commit] | None:
@@ -343,7 +350,7 @@ class Resolver:
             if key in self._own:
                 continue
             wanted = None if key[1] is None else self._wanted(key[1])
-            if found is not None and found[1] is not None and wanted is not None and not any(
+            if found is not None and wanted is not None and not any(
                     wanted(p) for p in found[1]):
                 self._own[key] = ()  # what it could change, plain commits of this push change too
                 continue
@@ -368,7 +375,7 @@ class Resolver:
         ref of a push: a mirror push asks about the same merges hundreds of times)."""
         if self._quiet is None:
             self._quiet = {sha for sha, found in self.screen().items()
-                           if found is not None and found[1] is not None and not any(self._rules(p) for p in found[1])}
+                           if found is not None and not any(self._rules(p) for p in found[1])}
         return self._quiet
 
     def _rules(self, path: str) -> tuple[str, ...]:

@@ -59,6 +59,26 @@ def anchored_literal(pattern: str) -> str | None:
     return spec[1] if spec is not None and spec[0] == "root" else None
 
 
+def pathspecs(pattern: str) -> tuple[str, ...] | None:
+    """git pathspecs that match every path ``pattern`` matches, as a file or as a directory
+    (they may match more), so that git can leave the rest out of a diff; None where only
+    every path would do (an unanchored wildcard, a wildcard in the first segment)."""
+    spec = _literal(pattern)
+    if spec is not None:
+        kind, key, _ = spec
+        if kind == "root":  # a literal pathspec matches the path and everything under it
+            return (f":(top,literal){key}",)
+        return (f":(top,glob)**/{key}", f":(top,glob)**/{key}/**")  # the name at any depth, and inside
+    if "/" not in pattern.rstrip("/"):
+        return None
+    head: list[str] = []
+    for segment in pattern.strip("/").split("/"):
+        if not segment or _WILD & set(segment):
+            break
+        head.append(segment)
+    return (f":(top,literal){'/'.join(head)}",) if head else None
+
+
 def may_match_inside(pattern: str, directory: str) -> bool:
     """Whether ``pattern`` may match some path inside ``directory`` (``a/b/``).
 

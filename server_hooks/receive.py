@@ -11,7 +11,7 @@ import time
 
 from enforcer import report
 from enforcer.actor import first_set
-from enforcer.engine import decide, path_rules
+from enforcer.engine import PathRules, decide
 from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
@@ -226,8 +226,8 @@ def judge(updates: list[Update], hook: str) -> int:
         reason = push_option("enforcer.break-glass")
         claims = repo.claims()
         # each merge the push brings is settled once, whichever refs reach it
-        merges = Resolver(repo, brought.every(), path_rules(policy, actor, claims, now),
-                          [old for old, _, _ in updates if old != ZERO])
+        rules = PathRules(policy, actor, claims, now)
+        merges = Resolver(repo, brought.every(), rules, [old for old, _, _ in updates if old != ZERO], rules.pathspecs)
         results = []
         for (old, new, ref), walk in zip(updates, walks):
             request = repo.ref_update(policy, actor, ref, old, new, branch_tips=tips, actor_vars=tuple(names),

@@ -16,7 +16,7 @@ FILES = [f"d{i % 3}/f{i}.txt" for i in range(8)]
 
 def random_history(path: Path, seed: int, rounds: int = 60) -> list[str]:
     """A repository whose branches b0..b4 commit, merge each other (cleanly, with conflicts
-    resolved by hand, or evilly) at random; returns the branch names."""
+    resolved by hand, evilly, or two at once) at random; returns the branch names."""
     rng = random.Random(seed)
     path.mkdir()
     git(path, "init", "-q", "-b", "b0")
@@ -43,7 +43,20 @@ def random_history(path: Path, seed: int, rounds: int = 60) -> list[str]:
             git(path, "add", name)
             git(path, "commit", "-qm", f"{branch} {n}")
             continue
-        other = rng.choice([b for b in branches if b != branch])
+        others = [b for b in branches if b != branch]
+        if len(others) > 1 and rng.random() < 0.5:  # an octopus, when git's strategy can make one
+            pair = rng.sample(others, 2)
+            if subprocess.run(["git", "merge", "-q", "--no-ff", "--no-edit", *pair], cwd=path,
+                              capture_output=True).returncode != 0:
+                git(path, "reset", "-q", "--hard")
+            elif rng.random() < 0.5:  # an evil octopus
+                evil = path / rng.choice(FILES)
+                evil.parent.mkdir(exist_ok=True)
+                evil.write_text(f"evil octopus {n}\n")
+                git(path, "add", "-A")
+                git(path, "commit", "-q", "--amend", "--no-edit")
+            continue
+        other = rng.choice(others)
         merged = subprocess.run(["git", "merge", "-q", "--no-ff", "--no-edit", other], cwd=path,
                                 capture_output=True).returncode == 0
         if not merged or rng.random() < 0.2:  # resolve a conflict by hand, or slip an edit in
@@ -95,7 +108,11 @@ def test_settled_paths_are_what_a_full_remerge_finds(tmp_path: Path) -> None:
         for looked_at in ("d0/", "d1/f", "nothing/"):
             def judged_by(p: str, prefix: str = looked_at) -> tuple[str, ...]:
                 return (p,) if p.startswith(prefix) else ()  # a rule per path
-            resolved = {c.sha: c.paths for c in Resolver(repo, walked, judged_by).resolve(walked) if c.is_merge}
+
+            def scope(prefix: str = looked_at) -> tuple[str, ...]:  # what git's diffs may leave out
+                return (f":(top,literal){prefix.split('/')[0]}",)
+            resolved = {c.sha: c.paths for c in Resolver(repo, walked, judged_by, scope=scope).resolve(walked)
+                        if c.is_merge}
             for c in merges:  # a path a plain commit changes too is judged by that commit already
                 expected = {p for p in full[c.sha] if judged_by(p) and p not in plain}
                 assert set(resolved[c.sha]) == expected, (seed, looked_at, c.sha)

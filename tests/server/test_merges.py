@@ -183,11 +183,9 @@ def test_a_merge_cannot_drop_an_owners_edit_by_taking_the_renamed_copy_without_i
     assert honest.returncode == 0, honest.stderr
 
 
-def test_a_merge_cannot_undo_an_owners_choice_made_inside_the_merged_side(team: Server) -> None:
-    """Found in review: the owner rejects v1 of his file by a merge that keeps v0 (his own choice);
-    a worker merges that branch into one holding v1 and keeps v1. git's merge gives v0, so
-    keeping v1 is the worker's own change, though no first-parent diff of either side shows it
-    (and a reviewer's clean merge would then carry v1 into dev)."""
+def owners_choice_inside_a_side(team: Server) -> Path:
+    """The owner writes v1 of his file on feature/x-1124, then rejects it on feature/y-1124 by a
+    merge that keeps v0 (his own choice); feature/evil-1124 starts from x-1124 (holding v1)."""
     plan = team.clone / "architect" / "plan.md"
     git(team.clone, "switch", "-qc", "feature/x-1124", "dev")
     plan.write_text("v1\n")
@@ -199,6 +197,14 @@ def test_a_merge_cannot_undo_an_owners_choice_made_inside_the_merged_side(team: 
     assert team.push("arch_worker1", "feature/y-1124").returncode == 0
     git(team.clone, "switch", "-qc", "feature/evil-1124", "feature/x-1124")
     team.commit("src/e.py", message="e")
+    return plan
+
+
+def test_a_merge_cannot_undo_an_owners_choice_made_inside_the_merged_side(team: Server) -> None:
+    """Found in review: a worker merges feature/y-1124 into a branch holding v1 and keeps v1.
+    git's merge gives v0, so keeping v1 is the worker's own change, though no first-parent diff
+    of either side shows it (and a reviewer's clean merge would then carry v1 into dev)."""
+    owners_choice_inside_a_side(team)
     git(team.clone, "merge", "-q", "--no-commit", "feature/y-1124")
     git(team.clone, "checkout", "HEAD", "--", "architect/plan.md")
     git(team.clone, "commit", "-qm", "evil")
@@ -208,3 +214,20 @@ def test_a_merge_cannot_undo_an_owners_choice_made_inside_the_merged_side(team: 
     checked = enforcer(team.clone, "check", "--base", "feature/x-1124", "--branch", "feature/evil-1124",
                        "--actor", "task_worker2")
     assert checked.returncode == 1 and "architect/plan.md" in checked.stdout
+
+
+def test_an_octopus_cannot_undo_an_owners_choice_made_inside_a_merged_side(team: Server) -> None:
+    """The same as an octopus: feature/y-1124 and a third branch merged at once, v1 kept."""
+    git(team.clone, "switch", "-qc", "feature/z-1124", "dev")
+    team.commit("src/z.py", message="z")
+    assert team.push("task_worker2", "feature/z-1124").returncode == 0
+    owners_choice_inside_a_side(team)
+    git(team.clone, "merge", "-q", "--no-commit", "feature/y-1124", "feature/z-1124")
+    git(team.clone, "checkout", "HEAD", "--", "architect/plan.md")
+    tree = git(team.clone, "write-tree")
+    evil = git(team.clone, "commit-tree", "-p", "HEAD", "-p", "feature/y-1124", "-p", "feature/z-1124",
+               "-m", "octopus", tree)
+    git(team.clone, "reset", "-q", "--hard")
+    proc = team.push("task_worker2", f"{evil}:refs/heads/feature/evil-1124")
+    assert proc.returncode != 0 and team.ref("feature/evil-1124") is None
+    assert "ownership.owner" in proc.stderr and "architect/plan.md" in proc.stderr
