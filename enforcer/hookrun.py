@@ -10,6 +10,8 @@ import importlib
 import os
 import sys
 
+from enforcer.errors import CLIENT_HOOK, INVALID, SERVER_HOOK, guarded
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Sequence
@@ -27,6 +29,9 @@ HOOKS = {
 CHAINED = ".before-enforcer"
 # hooks that read stdin (the rest must not consume the terminal's)
 READS_STDIN = {"pre-receive", "pre-push"}
+SERVER_HOOKS = {"pre-receive", "update"}
+# what git stops when a client hook fails (it ignores post-checkout's exit code)
+STOPS = {"pre-commit": "the commit", "commit-msg": "the commit", "pre-push": "the push"}
 
 
 def say(text: str) -> None:
@@ -38,11 +43,27 @@ def say(text: str) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
+    """Run a hook; what it raises becomes a refusal that says why (enforcer.errors has the codes)."""
     args = list(argv)
     if not args or args[0] not in HOOKS:
         say(f"enforcer hook: name one of {', '.join(HOOKS)}")
-        return 2
+        return INVALID
     name = args.pop(0)
+    server = name in SERVER_HOOKS
+    outcome = guarded(lambda: _run(name, args), SERVER_HOOK if server else CLIENT_HOOK)
+    if outcome.error is None:
+        return outcome.code
+    if server:  # receive.run says and records its own; this is what escaped before it ran
+        say(f"enforcer: push refused: {outcome.message}")
+    elif outcome.bug:
+        stops = f"; {STOPS[name]} is refused, as a failing hook must not let work through" if name in STOPS else ""
+        say(f"enforcer: {outcome.message}{stops}. Set ENFORCER_DEBUG=1 for the traceback.")
+    else:
+        say(f"enforcer: error: {outcome.message}")
+    return outcome.code
+
+
+def _run(name: str, args: list[str]) -> int:
     shim = None
     if args[:1] == ["--shim"] and len(args) >= 2:
         shim = args[1]

@@ -1,55 +1,52 @@
-"""The `enforcer` entry point: one error handler for every command.
+"""The `enforcer` entry point: every command through the one error handler (enforcer.errors).
 
 Exit codes: 0 allowed/clean, 1 denied/violations, 2 bad input, 3 ask,
-4 internal error (a bug; enforcement points deny on it).
+4 internal error (a bug; enforcement points deny on it). The table per
+place (commands, client hooks, server hooks, agent-hook) is in enforcer.errors.
 """
 from __future__ import annotations
 
 import sys
 
-from enforcer.errors import EnforcerError
+from enforcer.errors import COMMAND, INTERRUPTED, INVALID, guarded
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from collections.abc import Sequence
-
-INTERNAL_ERROR = 4
+    from collections.abc import Callable, Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hook"]:  # the hot path: no click; a hook says its own errors as git's hooks should
+        from enforcer.hookrun import main as hook_main
+
+        return _interruptible(lambda: hook_main(args[1:]))
+    return _interruptible(lambda: _command(args))
+
+
+def _interruptible(body: Callable[[], int]) -> int:
     try:
-        if args[:1] == ["hook"]:  # the hot path: no click
-            from enforcer.hookrun import main as hook_main
+        return body()
+    except KeyboardInterrupt:
+        return INTERRUPTED
 
-            return hook_main(args[1:])
-        if args[:1] == ["check"]:
-            from enforcer.prefetch import start_check
 
-            start_check(args)  # git starts on the commits while click loads
-        return _run(args)
-    except EnforcerError as e:
+def _command(args: list[str]) -> int:
+    outcome = guarded(lambda: _run(args), COMMAND)
+    if outcome.bug:
+        print(f"enforcer: {outcome.message}. Set ENFORCER_DEBUG=1 for the traceback.", file=sys.stderr)
+    elif outcome.error is not None:
         from enforcer.hookrun import say  # GitLab shows a hook's lines only with its prefix
 
-        say(f"enforcer: error: {e}")
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:  # a bug: say so in one line, never a traceback
-        print(f"enforcer: internal error ({type(e).__name__}: {e}); this is a bug, please report it. "
-              "Set ENFORCER_DEBUG=1 for the traceback.", file=sys.stderr)
-        if _debug():
-            raise
-        return INTERNAL_ERROR
-
-
-def _debug() -> bool:
-    import os
-
-    return bool(os.environ.get("ENFORCER_DEBUG"))
+        say(f"enforcer: error: {outcome.message}")
+    return outcome.code
 
 
 def _run(args: list[str]) -> int:
+    if args[:1] == ["check"]:
+        from enforcer.prefetch import start_check
+
+        start_check(args)  # git starts on the commits while click loads
     import click
 
     from enforcer.cli import cli
@@ -58,11 +55,11 @@ def _run(args: list[str]) -> int:
         result = cli.main(args=args, prog_name="enforcer", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.ClickException as e:
+    except click.ClickException as e:  # a usage error: click says what was wrong
         e.show()
-        return 2
+        return INVALID
     except click.exceptions.Abort:
-        return 130
+        return INTERRUPTED
     return result if isinstance(result, int) else 0
 
 
