@@ -125,8 +125,10 @@ def pattern_problem(pattern: str) -> str | None:
         return "the pattern is empty"
     try:
         kind, key, _ = translate(pattern)
-    except Exception as e:  # pathspec raises several types for bad patterns
+    except ValueError as e:  # pathspec's GitIgnorePatternError (a ValueError) for a bad pattern
         return f"not a valid gitignore-style pattern: {e}"
+    if kind == "regex" and key is None:  # pathspec's "null operation": git discards the pattern
+        return "git ignores this pattern (an unclosed '[', or a comment), so it would own nothing"
     if kind == "regex":
         try:
             re2.compile(key)
