@@ -63,8 +63,7 @@ def check(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
         return {}, doc.problems
     if doc.problems:  # keys that are not strings: the rest would only repeat them
         return data, doc.problems
-    _check_schema(data, doc)
-    Semantics(data, doc).run()
+    Semantics(data, doc, _check_schema(data, doc)).run()
     if not any(not p.warning for p in doc.problems):
         _run_self_tests(data, doc)
     return data, doc.problems
@@ -150,23 +149,29 @@ def _index(node: yaml.Node, path: Path, doc: Located, seen: set[int]) -> None:
 
 # -- schema -----------------------------------------------------------------
 
-def _check_schema(data: dict[str, Any], doc: Located) -> None:
+def _check_schema(data: dict[str, Any], doc: Located) -> set[Path]:
+    """Report what the schema rejects; return where: the values the semantic checks must not read."""
     import jsonschema
 
     schema = load_schema()
     validator = jsonschema.Draft202012Validator(schema)
+    rejected: set[Path] = set()
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(error.absolute_path)
         kind = error.validator
+        if kind not in ("additionalProperties", "required"):  # those two leave the other fields sound
+            rejected.add(path)
         if kind == "additionalProperties":
             known = sorted(error.schema.get("properties", {}))
             for extra in sorted(set(error.instance) - set(known)):
+                rejected.add(path + (extra,))
                 doc.problem(path + (extra,), f"unknown field {extra!r}",
                             _did_you_mean(extra, known, f"remove it; known fields: {', '.join(known)}"),
                             key=True)
         elif kind == "required":
             missing = [f for f in error.validator_value if f not in error.instance]
             for field in missing:
+                rejected.add(path + (field,))
                 doc.problem(path, f"missing required field {field!r}", f"add `{field}:`")
         elif kind == "enum":
             choices = ", ".join(map(str, error.validator_value))
@@ -183,6 +188,7 @@ def _check_schema(data: dict[str, Any], doc: Located) -> None:
             doc.problem(path, "a test names exactly one of `push:` or `tag:`", "give one of them")
         else:
             doc.problem(path, error.message, "see `enforcer schema` for what this field takes")
+    return rejected
 
 
 def _show(value: Any) -> str:
@@ -231,11 +237,16 @@ def _did_you_mean(name: str, known: list[str], otherwise: str) -> str:
 # -- semantics --------------------------------------------------------------
 
 class Semantics:
-    """Checks the schema cannot express: names, cycles, regexes, conflicts, shadowing."""
+    """Checks the schema cannot express: names, cycles, regexes, conflicts, shadowing.
 
-    def __init__(self, data: dict[str, Any], doc: Located) -> None:
+    They read only what the schema accepted (``at``, ``under``): a value of the wrong shape
+    has been reported already, and anything a check raises is a bug, never a pass.
+    """
+
+    def __init__(self, data: dict[str, Any], doc: Located, rejected: set[Path] | None = None) -> None:
         self.data = data
         self.doc = doc
+        self.rejected = set(rejected or ())
         groups = data.get("groups")
         self.groups: dict[str, list[str]] = {
             g: [members] if isinstance(members, str)  # `g: name`: the schema says so; know the name
@@ -245,12 +256,42 @@ class Semantics:
         self.known = sorted(set(self.groups) | self.actors)
 
     def run(self) -> None:
+        self.check_text()  # first: it rejects what the others must not read
         for check in (self.check_groups, self.check_names, self.check_branches, self.check_tags,
                       self.check_ownership, self.check_environments, self.check_commands, self.check_deploy):
+            check()  # no except: a check that raises is a bug (exit 4), and must not let a policy pass
+
+    def at(self, *path: Any) -> Any:
+        """The value at ``path``; None where it is absent, or where the schema rejected it or a
+        value above it. Below an accepted value the schema's shapes hold, so checks may rely on them."""
+        if any(path[:len(bad)] == bad for bad in self.rejected):
+            return None
+        value: Any = self.data
+        for key in path:
+            if value is None:
+                return None
+            value = value.get(key) if isinstance(value, dict) else value[key]
+        return value
+
+    def under(self, *path: Any) -> Iterator[tuple[Any, Any]]:
+        """(key or index, value) of the mapping or list at ``path``, if the schema accepted it;
+        read each child through ``at``, since a child of the wrong shape is not left out here."""
+        value = self.at(*path)
+        if isinstance(value, dict):
+            yield from value.items()
+        elif isinstance(value, list):
+            yield from enumerate(value)
+
+    def check_text(self) -> None:
+        """A string YAML built from a lone surrogate escape ("\\ud800") is no text: RE2, git and
+        the terminal cannot take it. The schema does not see it; report it and read it no more."""
+        for path, text in _strings(self.data, ()):
             try:
-                check()
-            except (TypeError, AttributeError, KeyError, ValueError):
-                pass  # a section of the wrong shape: the schema has already said so
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                self.rejected.add(path)
+                self.doc.problem(path, f"{text!r} holds {text[e.start]!r}, half of a UTF-16 pair, which is "
+                                 "not a character", "write the character itself, or its \\U escape")
 
     def check_groups(self) -> None:
         for group, members in self.data["groups"].items() if self.groups else ():
@@ -270,38 +311,36 @@ class Semantics:
             self.doc.problem(("groups", cycle[0]), f"groups include each other: {' -> '.join(cycle)}",
                              "remove one of the @group members to break the cycle")
 
-    def _name(self, path: Path, name: object) -> None:
-        if not isinstance(name, str):
-            return  # the schema has said what it should be
+    def _name(self, path: Path) -> None:
+        name = self.at(*path)
+        if name is None:
+            return  # absent, or the schema has said what it should be
         plain = name.removeprefix("@")
         if plain not in self.groups and plain not in self.actors:
             self.doc.problem(path, f"unknown actor or group {name!r}",
                              _did_you_mean(plain, self.known, "add it to a group under `groups:`"))
 
-    def _names(self, path: Path, names: object) -> None:
-        for i, name in enumerate(_items(names)):
-            self._name(path + (i,), name)
+    def _names(self, path: Path) -> None:
+        for i, _ in self.under(*path):
+            self._name(path + (i,))
 
     def check_names(self) -> None:
-        d = self.data
-        for alias, actor in (d.get("aliases") or {}).items():
-            self._name(("aliases", alias), actor)
-        for i, rule in enumerate(d.get("branches") or ()):
-            self._names(("branches", i, "push"), rule.get("push"))
-        for i, rule in enumerate(d.get("tags") or ()):
-            self._names(("tags", i, "create"), rule.get("create"))
-        for i, entry in enumerate(d.get("ownership") or ()):
+        for alias, _ in self.under("aliases"):
+            self._name(("aliases", alias))
+        for i, _ in self.under("branches"):
+            self._names(("branches", i, "push"))
+        for i, _ in self.under("tags"):
+            self._names(("tags", i, "create"))
+        for i, _ in self.under("ownership"):
             for field in ("primary", "backup"):
-                if field in entry:
-                    self._name(("ownership", i, field), entry[field])
-        for env, spec in (d.get("environments") or {}).items():
-            self._names(("environments", env, "approve"), spec.get("approve"))
+                self._name(("ownership", i, field))
+        for env, _ in self.under("environments"):
+            self._names(("environments", env, "approve"))
         for field in ("owners", "break_glass"):
-            self._names(("policy", field), (d.get("policy") or {}).get(field))
-        for i, role in enumerate((d.get("commands") or {}).get("roles") or ()):
-            self._names(("commands", "roles", i, "who"), role.get("who"))
-        if "actor" in (d.get("deploy") or {}):
-            self._name(("deploy", "actor"), d["deploy"]["actor"])
+            self._names(("policy", field))
+        for i, _ in self.under("commands", "roles"):
+            self._names(("commands", "roles", i, "who"))
+        self._name(("deploy", "actor"))
 
     def _regex(self, path: Path, pattern: str) -> bool:
         try:
@@ -312,30 +351,36 @@ class Semantics:
             return False
 
     def _rules(self, section: str) -> None:
-        rules = self.data.get(section) or ()
-        for i, rule in enumerate(rules):
-            if rule.get("name") is not None:
-                self._regex((section, i, "name"), rule["name"])
-            match = rule["match"]
+        earlier: list[tuple[int, str]] = []  # (index, match) of the rules with a usable glob so far
+        for i, _ in self.under(section):
+            name = self.at(section, i, "name")
+            if name is not None:
+                self._regex((section, i, "name"), name)
+            match = self.at(section, i, "match")
+            if match is None:
+                continue
             try:
                 compile_glob(match)
             except RegexError as e:
                 self.doc.problem((section, i, "match"), f"invalid glob {match!r}: {e}", "fix the glob")
                 continue
-            for j in range(i):
-                earlier = rules[j]["match"]
-                if earlier == "**" or earlier == match or (
-                        is_literal_glob(match) and compile_glob(earlier).fullmatch(match)):
+            for j, before in earlier:
+                if before == "**" or before == match or (
+                        is_literal_glob(match) and compile_glob(before).fullmatch(match)):
                     self.doc.problem((section, i, "match"),
-                                     f"this rule can never apply: {section}[{j}] (match {earlier!r}) comes "
+                                     f"this rule can never apply: {section}[{j}] (match {before!r}) comes "
                                      "first and covers every name it matches",
                                      f"move it above {section}[{j}], or remove it")
                     break
+            earlier.append((i, match))
 
     def check_branches(self) -> None:
         self._rules("branches")
-        for i, rule in enumerate(self.data.get("branches") or ()):
-            for k, glob in enumerate(_items(rule.get("merge_from"))):
+        for i, _ in self.under("branches"):
+            for k, _ in self.under("branches", i, "merge_from"):
+                glob = self.at("branches", i, "merge_from", k)
+                if glob is None:
+                    continue
                 try:
                     compile_glob(glob)
                 except RegexError as e:
@@ -349,8 +394,10 @@ class Semantics:
         from enforcer.pathmatch import pattern_problem, translate
 
         seen: dict[Any, int] = {}
-        for i, entry in enumerate(self.data.get("ownership") or ()):
-            path = entry["path"]
+        for i, _ in self.under("ownership"):
+            path = self.at("ownership", i, "path")
+            if path is None:
+                continue
             problem = pattern_problem(path)
             if problem:
                 self.doc.problem(("ownership", i, "path"), f"{path!r}: {problem}",
@@ -362,59 +409,84 @@ class Semantics:
                                  f"{path!r} is already owned by ownership[{seen[key]}]; only the last would count",
                                  "merge the two entries into one")
             seen[key] = i
-            if entry.get("backup") is not None and entry.get("backup") == entry["primary"]:
+            backup = self.at("ownership", i, "backup")
+            if backup is not None and backup == self.at("ownership", i, "primary"):
                 self.doc.problem(("ownership", i, "backup"), "backup is the same actor as primary",
                                  "name another actor as backup, or leave backup out")
 
     def check_environments(self) -> None:
-        envs: dict[str, dict[str, Any]] = self.data.get("environments") or {}
+        names = [name for name, _ in self.under("environments")]
+        afters: dict[str, str | None] = {}
         ports: dict[int, str] = {}
         dirs: dict[str, str] = {}
-        for name, env in envs.items():
+        for name in names:
             here = ("environments", name)
-            port = env["port"]
-            if port in ports:
-                self.doc.problem(here + ("port",), f"port {port} is also used by environment {ports[port]!r}",
-                                 "give each environment its own port")
-            ports.setdefault(port, name)
-            data_dir = _norm_dir(env["data"])
-            if data_dir in dirs:
-                self.doc.problem(here + ("data",), f"data dir {env['data']!r} is also used by environment "
-                                 f"{dirs[data_dir]!r}", "give each environment its own data dir")
-            dirs.setdefault(data_dir, name)
-            if env.get("tags") is not None:
-                self._regex(here + ("tags",), env["tags"])
-            after = env.get("after")
-            if after is not None and after not in envs:
+            port = self.at(*here, "port")
+            if port is not None:
+                if port in ports:
+                    self.doc.problem(here + ("port",), f"port {port} is also used by environment "
+                                     f"{ports[port]!r}", "give each environment its own port")
+                ports.setdefault(port, name)
+            data = self.at(*here, "data")
+            if data is not None:
+                data_dir = _norm_dir(data)
+                if data_dir in dirs:
+                    self.doc.problem(here + ("data",), f"data dir {data!r} is also used by environment "
+                                     f"{dirs[data_dir]!r}", "give each environment its own data dir")
+                dirs.setdefault(data_dir, name)
+            tags = self.at(*here, "tags")
+            if tags is not None:
+                self._regex(here + ("tags",), tags)
+            after = afters[name] = self.at(*here, "after")
+            if after is not None and after not in names:
                 self.doc.problem(here + ("after",), f"unknown environment {after!r}",
-                                 _did_you_mean(after, sorted(envs), "name an environment defined here"))
+                                 _did_you_mean(after, sorted(names), "name an environment defined here"))
             elif after == name:
                 self.doc.problem(here + ("after",), "an environment cannot come after itself",
                                  "name another environment")
-        for cycle in _after_cycles(envs):
+        for cycle in _after_cycles(afters):
             self.doc.problem(("environments", cycle[0], "after"),
                              f"environments wait on each other: {' -> '.join(cycle)}", "break the cycle")
 
     def check_commands(self) -> None:
-        commands = self.data.get("commands") or {}
-        sections: list[tuple[Path, Mapping[str, Any]]] = [(("commands",), commands)]
-        sections += [(("commands", "roles", i), role) for i, role in enumerate(commands.get("roles") or ())]
-        for base, section in sections:
+        sections: list[Path] = [("commands",)] + [("commands", "roles", i) for i, _ in self.under("commands", "roles")]
+        for base in sections:
             for verdict in ("allow", "ask", "deny"):
-                for i, pattern in enumerate(_items(section.get(verdict))):
+                for i, _ in self.under(*base, verdict):
                     here = base + (verdict, i)
-                    if self._regex(here, pattern) and verdict == "allow":
+                    pattern = self.at(*here)
+                    if pattern is not None and self._regex(here, pattern) and verdict == "allow":
                         for warning, fix in _wide_pattern_warnings(pattern):
                             self.doc.problem(here, warning, fix, warning=True)
 
     def check_deploy(self) -> None:
-        command = (self.data.get("deploy") or {}).get("command")
-        for i, arg in enumerate(_items(command)):
+        for i, _ in self.under("deploy", "command"):
+            arg = self.at("deploy", "command", i)
+            if arg is None:
+                continue
             try:
                 arg.format(env="", tag="", port="", data="")
-            except (KeyError, IndexError, ValueError) as e:
+            # what str.format raises for a field it cannot fill: {x}, {0}, {tag[0]}, {env[x]}, {env.x}, {port:d}, {
+            except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
                 self.doc.problem(("deploy", "command", i), f"unknown placeholder in {arg!r}: {e}",
                                  "use only {env}, {tag}, {port} and {data}")
+
+
+def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    """Every string of the policy, keys included, with its path. A loop, not recursion: the
+    schema rejects deep nesting at its first level and never descends it, so none may here."""
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        here, value = stack.pop()
+        if isinstance(value, str):
+            yield here, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str):
+                    yield here + (key,), key
+                stack.append((here + (key,), item))
+        elif isinstance(value, list):
+            stack.extend((here + (i,), item) for i, item in enumerate(value))
 
 
 def _norm_dir(path: str) -> str:
@@ -428,8 +500,9 @@ def _group_cycles(groups: Mapping[str, list[str] | None]) -> Iterator[list[str]]
     yield from _cycles(edges)
 
 
-def _after_cycles(envs: Mapping[str, Mapping[str, Any]]) -> Iterator[list[str]]:
-    edges = {n: [e["after"]] if e.get("after") in envs and e.get("after") != n else [] for n, e in envs.items()}
+def _after_cycles(afters: Mapping[str, str | None]) -> Iterator[list[str]]:
+    """Cycles among the environments' ``after:`` (environment -> the one it waits on)."""
+    edges = {n: [a] if a is not None and a in afters and a != n else [] for n, a in afters.items()}
     yield from _cycles(edges)
 
 
