@@ -15,6 +15,7 @@ from enforcer.policy import Policy, load_policy, load_policy_bytes
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from enforcer.git import Repo
+    from enforcer.model import Claim
 
 FORMAT = click.Choice(["text", "json"])
 
@@ -39,7 +40,8 @@ def validate(file: str, fmt: str) -> int:
 
     Prints every problem at once with file:line:column and the fix; exit 2 when any is an error.
     """
-    from enforcer.policy import MAX_POLICY_BYTES, check_policy_bytes
+    from enforcer.policy import MAX_POLICY_BYTES
+    from enforcer.selftest import check_policy_bytes
 
     try:
         with open(file, "rb") as f:
@@ -160,11 +162,15 @@ def _policy_at(repo: Repo, policy_file: str | None, sha: str, where: str) -> Pol
 @click.option("--policy", "policy_file", help="Policy file (default: policy.yaml).")
 def explain(actor: str | None, branch_name: str | None, tag_name: str | None, path_name: str | None,
             env_name: str | None, policy_file: str | None) -> int:
-    """Which rule decides for an actor on a branch, tag, path or environment, and why.
+    """Which rule decides for an actor on a branch, tag, path or environment, and why: the
+    core's decision on a commit pushed to the branch, the tag's creation, a change to the path
+    (with the clone's live claims), traced rule by rule.
 
-    Exit 0 when the actor is allowed, 1 when not.
+    Exit 0 when the actor is allowed, 1 when not, 3 when a person must approve.
     """
     from enforcer import explain as explainer
+    from enforcer import report
+    from enforcer.model import strictest
 
     policy = _load(policy_file)
     who = _clone_actor(policy, actor)
@@ -172,16 +178,32 @@ def explain(actor: str | None, branch_name: str | None, tag_name: str | None, pa
              (explainer.environment, env_name)]
     if all(name is None for _, name in asked):
         raise click.UsageError("name one of --branch, --tag, --path or --env")
-    allowed, lines = explainer.actor(policy, who)
+    verdict, lines = explainer.actor(policy, who)
+    verdicts = [verdict]
     if lines:
         click.echo("\n".join(lines))
     for fn, name in asked:
         if name is None:
             continue
-        ok, lines = fn(policy, who, name)
-        allowed = allowed and ok
+        if fn is explainer.path:
+            verdict, lines = explainer.path(policy, who, name, _clone_claims(), time.time())
+        elif fn is explainer.environment:
+            verdict, lines = explainer.environment(policy, who, name)
+        else:
+            verdict, lines = fn(policy, who, name, time.time())
+        verdicts.append(verdict)
         click.echo("\n".join(lines))
-    return 0 if allowed else 1
+    return report.EXIT_CODES[strictest(verdicts)]
+
+
+def _clone_claims() -> tuple[Claim, ...]:
+    """The claims this clone knows (refs/enforcer/claims/, as fetched); none outside a repository."""
+    from enforcer.git import Repo
+
+    try:
+        return Repo().claims()
+    except EnforcerError:  # not a repository (a GitError is one)
+        return ()
 
 
 def _clone_actor(policy: Policy, explicit: str | None) -> str:

@@ -52,7 +52,7 @@ def answer(subject: str, decision: Decision) -> int:
     """Print a refusal (or what was overridden) and give git the exit code."""
     if not decision.allowed or decision.overridden:
         say(report.text([(subject, decision)]))
-    return 0 if decision.allowed else 1
+    return report.EXIT_CODES[decision.verdict]
 
 
 def merge_heads(repo: Repo) -> list[str]:

@@ -1,10 +1,11 @@
 """The decision core: ``decide(policy, request) -> Decision``. Pure: no I/O, git or clock."""
 from __future__ import annotations
 
-from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation, within
+from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation, strictest, within
 from enforcer.pathmatch import pathspecs
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
+from enforcer.tuples import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
@@ -12,39 +13,60 @@ if TYPE_CHECKING:  # annotations only
     from enforcer.policy import OwnerEntry
 
 
-def violations(policy: Policy, request: Request) -> list[Violation]:
-    """Every violation every rule module finds. An unknown actor, or a ref that is no branch or
-    tag of a commit, stops the rest: their facts would mean nothing."""
-    found: list[Violation] = []
+class Considered(NamedTuple):
+    """One rule module's part in a decision: what it found, and whether that stopped the rest."""
+
+    rule: str  # the module's name in the registry
+    violations: tuple[Violation, ...]
+    stopped: bool = False
+
+
+def trace(policy: Policy, request: Request) -> tuple[Decision, tuple[Considered, ...]]:
+    """The decision, and each rule module that judged the request on the way (explain shows them)."""
+    steps: list[Considered] = []
+    judged = False
     for name, module in REGISTRY.items():
-        if isinstance(request, module.APPLIES_TO):
-            found.extend(module.check(policy, request))
-            if name in ("actors", "refs") and found:
-                break
-    return found
-
-
-# Who is pushing, the policy file itself, what a ref is, whose name a claim bears: break-glass
-# is for the rules, not for the ground they stand on (or one override could rewrite them all).
-BEYOND_BREAK_GLASS = ("actors.", "policy.", "refs.", "claims.holder", "claims.format")
+        if not isinstance(request, module.APPLIES_TO):
+            continue
+        judged = judged or not getattr(module, "ANY_REQUEST", False)
+        found = tuple(module.check(policy, request))
+        stops = getattr(module, "STOPS", False) and any(not v.evaluate_only for v in found)
+        steps.append(Considered(name, found, stops))
+        if stops:
+            return _verdict(policy, request, steps), tuple(steps)
+    if not judged:  # fail closed: a request no rule was written for is not thereby allowed
+        unjudged = Violation("core", "core.unjudged", f"no rule judges a {type(request).__name__} request: "
+                             "this is a bug in enforcer", "report it; until it is fixed the request is refused")
+        steps.append(Considered("core", (unjudged,), True))
+    return _verdict(policy, request, steps), tuple(steps)
 
 
 def decide(policy: Policy, request: Request) -> Decision:
-    found = violations(policy, request)
-    blocking = tuple(v for v in found if not v.evaluate_only)
-    evaluated = tuple(v for v in found if v.evaluate_only)
-    if not blocking:
-        return Decision("allow", (), evaluated)
-    if not (isinstance(request, RefUpdate) and request.break_glass):
-        return Decision("deny", blocking, evaluated)
+    return trace(policy, request)[0]
+
+
+def _verdict(policy: Policy, request: Request, steps: list[Considered]) -> Decision:
+    """deny > ask > allow over the blocking violations; break-glass may turn a deny into an
+    allow where every rule that refused lets it (policies/__init__.py)."""
+    blocking = tuple(v for step in steps for v in step.violations if not v.evaluate_only)
+    evaluated = tuple(v for step in steps for v in step.violations if v.evaluate_only)
+    verdict = strictest(v.severity for v in blocking)
+    if verdict != "deny" or not (isinstance(request, RefUpdate) and request.break_glass):
+        return Decision(verdict, blocking, evaluated)
     if not policy.allows(policy.break_glass, request.actor):
         return Decision("deny", blocking, evaluated, note=f"break-glass refused: {request.actor} is not in "
                         "policy.break_glass")
-    beyond = sorted({v.check for v in blocking if v.check.startswith(BEYOND_BREAK_GLASS)})
+    beyond = sorted({v.check for step in steps for v in step.violations
+                     if not v.evaluate_only and not _overridable(step.rule, v)})
     if beyond:
         return Decision("deny", blocking, evaluated, note=f"break-glass cannot override {', '.join(beyond)}")
     note = f"break-glass by {request.actor}: {request.break_glass}"
     return Decision("allow", (), blocking + evaluated, note=note)
+
+
+def _overridable(rule: str, violation: Violation) -> bool:
+    allowed = getattr(REGISTRY.get(rule), "BREAK_GLASS", True) if rule in REGISTRY else False
+    return allowed if isinstance(allowed, bool) else violation.check in allowed
 
 
 class PathRules:

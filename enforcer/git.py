@@ -15,7 +15,6 @@ from enforcer.errors import EnforcerError
 from enforcer.model import (CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path,
                             parse_claim)
 from enforcer.policy import Policy
-from enforcer.regex import glob_matches
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
@@ -264,8 +263,7 @@ class Repo:
         merge_facts = rule is not None and not rule.direct_commits and not deleted
         pending_sources: Callable[[], dict[str, str]] = dict
         if rule is not None and merge_facts:
-            allowed = {name: sha for name, sha in branch_tips().items() if name != branch and (
-                rule.merge_from is None or any(glob_matches(g, name) for g in rule.merge_from))}
+            allowed = {name: sha for name, sha in branch_tips().items() if rule.takes_from(name, branch)}
             pending_sources = self.start_sources(allowed, [old])
         # what the branch gains, whether or not the server had it on another branch
         # (a new branch gains only what is new to the server: the rest is on its branches)
@@ -414,7 +412,7 @@ class Repo:
         return _decode(out).strip()
 
     def policy_change(self, rev: str) -> PolicyChange:
-        from enforcer.policy import check_policy_bytes
+        from enforcer.selftest import check_policy_bytes
 
         raw = self.read_file(rev, POLICY_FILE)
         if raw is None:

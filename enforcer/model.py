@@ -9,6 +9,7 @@ from enforcer.tuples import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterable
     from typing import Literal, Union
 
     Verdict = Literal["allow", "ask", "deny"]
@@ -142,6 +143,23 @@ class CommandLine(NamedTuple):
 
     actor: str | None
     line: str
+    actor_vars: tuple[str, ...] = ()
+
+
+class Bootstrap(NamedTuple):
+    """One ref line of a push into a server that has no policy yet: only the push that creates
+    ``target`` (the default branch) alone, with a valid policy file naming the pusher among its
+    owners, starts the repository. Judged against the pushed policy (an empty one where the
+    pushed file is missing or invalid)."""
+
+    actor: str | None
+    ref: str
+    new: str
+    target: str  # refs/heads/<the default branch>
+    refs: tuple[str, ...]  # every ref of the push
+    policy_found: bool  # the pushed commit holds a policy file
+    problems: tuple[str, ...] = ()  # the pushed policy file's errors (empty: it validates)
+    actor_vars: tuple[str, ...] = ()
 
 
 class Deploy(NamedTuple):
@@ -157,17 +175,27 @@ class Deploy(NamedTuple):
 
 
 if TYPE_CHECKING:
-    Request = Union[RefUpdate, StagedChange, CommandLine, Deploy]
+    Request = Union[RefUpdate, StagedChange, CommandLine, Deploy, Bootstrap]
 
 
 class Violation(NamedTuple):
-    """One reason to refuse: the policy entry, a stable check id, why, and the fix."""
+    """One reason to refuse (``severity`` deny) or to ask a person first (ask): the policy entry,
+    a stable check id, why, and the fix."""
 
     rule: str  # the policy entry, e.g. branches[0]
     check: str  # stable id, e.g. branches.force_push
     reason: str
     fix: str = ""
     evaluate_only: bool = False  # from a rule in `enforcement: evaluate`
+    severity: Verdict = "deny"
+
+
+STRICTNESS: dict[str, int] = {"allow": 0, "ask": 1, "deny": 2}
+
+
+def strictest(verdicts: Iterable[Verdict]) -> Verdict:
+    """deny > ask > allow: the answer when several are found."""
+    return max(verdicts, key=STRICTNESS.__getitem__, default="allow")
 
 
 class Decision(NamedTuple):

@@ -19,13 +19,15 @@ except ImportError:  # pragma: no cover - CPython builds _blake2 everywhere
 from enforcer import __version__
 from enforcer.errors import EnforcerError, PolicyError, Problem
 from enforcer.pathmatch import PathIndex, Spec
-from enforcer.regex import compile_glob
+from enforcer.regex import compile_glob, glob_matches
 from enforcer.tuples import NamedTuple
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from typing import Any
+
+    from enforcer.validate import Located
 
 MAX_POLICY_BYTES = 1 << 20
 CACHE_FORMAT = f"{__version__}-1"
@@ -46,6 +48,12 @@ class BranchRule(NamedTuple):
     @property
     def id(self) -> str:
         return f"branches[{self.position}]"
+
+    def takes_from(self, source: str | None, branch: str) -> bool:
+        """May a merge from branch ``source`` land on ``branch`` (one this rule decides)? From
+        another branch that `merge_from` names, or any other where it names none."""
+        return source is not None and source != branch and (
+            self.merge_from is None or any(glob_matches(g, source) for g in self.merge_from))
 
 
 class TagRule(NamedTuple):
@@ -300,11 +308,13 @@ def _too_big(name: str, size: int) -> Problem:
                    "pasted in by mistake")
 
 
-def check_policy_bytes(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
-    """Every problem of a policy file (errors and warnings), and its data when it parsed."""
+def check_policy_bytes(raw: bytes, name: str, then: Callable[[dict[str, Any], Located], None] | None = None
+                       ) -> tuple[dict[str, Any], list[Problem]]:
+    """Every problem of a policy file (errors and warnings), and its data when it parsed.
+    Its `tests:` run only through enforcer.selftest.check_policy_bytes (``then``)."""
     from enforcer.validate import check
 
     if len(raw) > MAX_POLICY_BYTES:
         return {}, [_too_big(name, len(raw))]
-    return check(raw, name)
+    return check(raw, name, then)
 

@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 
-from enforcer.model import Decision, Violation
+from enforcer.model import Decision, Violation, strictest
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Callable, Sequence
 
 Result = tuple[str, Decision]  # (what was judged, e.g. a ref; its decision)
-FORMATS = ("text", "json", "github")
+EXIT_CODES = {"allow": 0, "deny": 1, "ask": 3}  # docs/errors.md: the same in every place
+
+
+def verdict(results: Sequence[Result]) -> str:
+    """The strictest verdict among the results (deny > ask > allow)."""
+    return strictest(d.verdict for _, d in results)
 
 
 def exit_code(results: Sequence[Result]) -> int:
-    return 0 if all(d.allowed for _, d in results) else 1
+    return EXIT_CODES[verdict(results)]
 
 
 def _control_escapes() -> dict[int, str]:
@@ -37,7 +42,7 @@ def escape(value: str) -> str:
 
 
 def _violation_lines(v: Violation, prefix: str) -> list[str]:
-    tag = " (evaluate only, not enforced)" if v.evaluate_only else ""
+    tag = " (evaluate only, not enforced)" if v.evaluate_only else " (ask)" if v.severity == "ask" else ""
     lines = [f"{prefix}{escape(v.rule)} {escape(v.check)}: {escape(v.reason)}{tag}"]
     if v.fix:
         lines.append(f"{prefix}  fix: {escape(v.fix)}")
@@ -55,21 +60,23 @@ def text(results: Sequence[Result], prefix: str = "") -> str:
             for v in decision.overridden:
                 lines += _violation_lines(v, prefix + "  overridden: " if decision.note else prefix + "  ")
         else:
-            lines.append(f"{prefix}enforcer: {subject}: DENIED{note}")
+            shown = "DENIED" if decision.verdict == "deny" else "ASK: a person must approve"
+            lines.append(f"{prefix}enforcer: {subject}: {shown}{note}")
             for v in decision.violations + decision.overridden:
                 lines += _violation_lines(v, prefix + "  ")
     return "\n".join(lines)
 
 
 def _violation_json(v: Violation) -> dict[str, object]:
-    return {"rule": v.rule, "check": v.check, "reason": v.reason, "fix": v.fix, "evaluate_only": v.evaluate_only}
+    return {"rule": v.rule, "check": v.check, "reason": v.reason, "fix": v.fix, "evaluate_only": v.evaluate_only,
+            "severity": v.severity}
 
 
 def as_json(results: Sequence[Result]) -> str:
     import json
 
     return json.dumps({
-        "verdict": "allow" if exit_code(results) == 0 else "deny",
+        "verdict": verdict(results),
         "results": [{"subject": subject, "verdict": d.verdict, "note": d.note,
                      "violations": [_violation_json(v) for v in d.violations],
                      "overridden": [_violation_json(v) for v in d.overridden]}

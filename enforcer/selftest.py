@@ -1,9 +1,23 @@
-"""Policy self-tests: turn a `tests:` entry into the request it describes."""
+"""Policy self-tests: each `tests:` entry as the request it describes, judged by the core.
+
+Validation proper (enforcer.validate) knows nothing of the core, so that the
+policy loader does not import the engine that imports it; a full check of a
+policy file (`enforcer validate`, a pushed policy) comes through here.
+"""
 from __future__ import annotations
 
-from typing import Any, Mapping
-
+from enforcer.engine import decide
 from enforcer.model import ZERO, Commit, RefUpdate
+from enforcer.policy import Policy
+from enforcer.policy import check_policy_bytes as _checked
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: a pushed policy is checked on the server's hook path
+    from collections.abc import Mapping
+    from typing import Any
+
+    from enforcer.errors import Problem
+    from enforcer.validate import Located
 
 OLD, NEW, SIDE = "1" * 40, "2" * 40, "3" * 40
 # a test's request has made-up commits: its messages name them by what they stand for
@@ -39,3 +53,27 @@ def request_for(test: Mapping[str, Any]) -> RefUpdate:
         sources = ()
     return RefUpdate(actor=actor, ref=ref, old=old, new=NEW, commits=commits,
                      fast_forward=not test.get("force"), sources=sources)
+
+
+def check_policy_bytes(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Every problem of a policy file, its `tests:` included."""
+    return _checked(raw, name, run)
+
+
+def run(data: dict[str, Any], doc: Located) -> None:
+    """Each test's verdict (and check ids, when the test lists them) must be the core's."""
+    if not data.get("tests"):
+        return
+    from enforcer.pathmatch import translate
+
+    policy = Policy(data, doc.name, [translate(e["path"]) for e in data.get("ownership") or ()])
+    for i, test in enumerate(data["tests"]):
+        decision = decide(policy, request_for(test))
+        checks = sorted({v.check for v in decision.violations})
+        if decision.verdict != test["expect"]:
+            why = "; ".join(f"{v.rule} {v.check}: {v.reason}" for v in decision.violations) or "no rule refused it"
+            doc.problem(("tests", i), f"self-test failed: expected {test['expect']}, got {decision.verdict} "
+                        f"({readable(why)})", "fix the rules, or the test if the rules are right")
+        elif "violations" in test and sorted(set(test["violations"])) != checks:
+            doc.problem(("tests", i), f"self-test failed: expected violations {sorted(test['violations'])}, "
+                        f"got {checks}", "fix the rules, or the test if the rules are right")

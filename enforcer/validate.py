@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from importlib import resources
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import yaml
 
@@ -52,7 +52,11 @@ class Located:
         return table.get(path, (0, 0))
 
 
-def check(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
+def check(raw: bytes, name: str, then: Callable[[dict[str, Any], Located], None] | None = None
+          ) -> tuple[dict[str, Any], list[Problem]]:
+    """Every problem of a policy file, and its data. ``then``: more checks for a policy with
+    no error (enforcer.selftest runs its `tests:` through the core, which this module,
+    imported by the policy loader, must not import)."""
     doc = Located(name)
     data = _parse(raw, doc)
     if data is None:
@@ -64,8 +68,8 @@ def check(raw: bytes, name: str) -> tuple[dict[str, Any], list[Problem]]:
     if doc.problems:  # keys that are not strings: the rest would only repeat them
         return data, doc.problems
     Semantics(data, doc, _check_schema(data, doc)).run()
-    if not any(not p.warning for p in doc.problems):
-        _run_self_tests(data, doc)
+    if then is not None and not any(not p.warning for p in doc.problems):
+        then(data, doc)
     return data, doc.problems
 
 
@@ -555,28 +559,3 @@ def _top_level_alternatives(pattern: str) -> list[str]:
             parts.append(pattern[start:i])
             start = i + 1
     return parts + [pattern[start:]]
-
-
-# -- self-tests ---------------------------------------------------------------
-
-def _run_self_tests(data: dict[str, Any], doc: Located) -> None:
-    if not data.get("tests"):
-        return
-    from enforcer.engine import decide
-    from enforcer.pathmatch import translate
-    from enforcer.policy import Policy
-    from enforcer.selftest import readable, request_for
-
-    policy = Policy(data, doc.name, [translate(e["path"]) for e in data.get("ownership") or ()])
-    for i, test in enumerate(data["tests"]):
-        decision = decide(policy, request_for(test))
-        checks = sorted({v.check for v in decision.violations})
-        got = "allow" if decision.allowed else "deny"
-        if got != test["expect"]:
-            why = "; ".join(f"{v.rule} {v.check}: {v.reason}" for v in decision.violations) or "no rule refused it"
-            doc.problem(("tests", i), f"self-test failed: expected {test['expect']}, got {got} ({readable(why)})",
-                        "fix the rules, or the test if the rules are right")
-        elif "violations" in test and sorted(set(test["violations"])) != checks:
-            doc.problem(("tests", i), f"self-test failed: expected violations {sorted(test['violations'])}, "
-                        f"got {checks}", "fix the rules, or the test if the rules are right")
-

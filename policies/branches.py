@@ -5,7 +5,7 @@ from __future__ import annotations
 from enforcer.model import Commit, RefUpdate, StagedChange, Violation
 from enforcer.policies._hints import example_name, q, short, switch_hint, who
 from enforcer.policy import BranchRule, Policy
-from enforcer.regex import compile_regex, glob_matches
+from enforcer.regex import compile_regex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -24,8 +24,7 @@ def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violati
     if branch is None or not policy.has_branch_rules:
         return  # detached HEAD: nothing to judge until a push names a branch
     if request.bootstrap if isinstance(request, RefUpdate) else request.first_commit:
-        yield from _bootstrap(policy, request)
-        return
+        return  # the bootstrap rule judges a repository's start (policies/bootstrap.py)
     rule = policy.branch_rule(branch)
     if rule is None:
         yield Violation("branches", "branches.no_rule", f"no rule in `branches` matches {branch!r}",
@@ -79,9 +78,7 @@ def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefU
     sources_text = ", ".join(rule.merge_from) if rule.merge_from is not None else "any branch"
 
     def from_allowed(sha: str) -> bool:
-        source = sources.get(sha)
-        return source is not None and source != branch and (
-            rule.merge_from is None or any(glob_matches(g, source) for g in rule.merge_from))
+        return rule.takes_from(sources.get(sha), branch)
 
     direct: list[str] = []
     evil: list[Commit] = []
@@ -118,22 +115,12 @@ def _direct_commits(policy: Policy, rule: BranchRule, branch: str, request: RefU
                         f"merge from {sources_text}, and push that branch first")
 
 
-def _bootstrap(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
-    """A repository's first commit and first push: the server takes them only from policy.owners."""
-    if not policy.allows(policy.owners, request.actor):
-        yield Violation("policy", "policy.bootstrap",
-                        f"the first commit of a repository and its first push are its bootstrap, which only "
-                        f"policy.owners ({who(policy, policy.owners)}) may make",
-                        "let a policy owner make the first commit and push it")
-
-
 def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: StagedChange) -> Iterator[Violation]:
     yield from _push_and_name(policy, rule, branch, request)
     if rule.direct_commits:
         return
     merging = request.merging
-    if merging is not None and merging != branch and (
-            rule.merge_from is None or any(glob_matches(g, merging) for g in rule.merge_from)):
+    if rule.takes_from(merging, branch):
         if request.paths:  # the merge's own changes (where it differs from git's automatic merge)
             shown = ", ".join(request.paths[:5]) + (" ..." if len(request.paths) > 5 else "")
             yield Violation(rule.id, "branches.direct_commits",

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
+# whose name a claim bears and what it states stay beyond break-glass
+BREAK_GLASS = ("claims.held", "claims.owner", "claims.ttl", "claims.release")
 CLOCK_SKEW = 60  # seconds a claim's expiry may exceed now + ttl (the clients' clocks drift)
 SHOWN = 5  # claims.owner violations named one by one; the rest are counted
 

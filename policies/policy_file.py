@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
+BREAK_GLASS = False  # one override could rewrite every rule
 
 
 def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
+STOPS = True  # the other rules judge branches and tags of commits
+BREAK_GLASS = False
 
 
 def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:

@@ -16,7 +16,7 @@ from enforcer.errors import EnforcerError, PolicyError
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
 from enforcer.merges import Resolver
-from enforcer.model import CLAIM_REFS, ZERO, Decision, Violation
+from enforcer.model import CLAIM_REFS, ZERO, Bootstrap, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
 from enforcer.server_hooks import moved_default, read_bytes
@@ -169,32 +169,30 @@ def _drop_pending(folder: str, names: Iterable[str]) -> None:
             pass
 
 
-def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, Decision]:
-    branch = repo.default_branch() or "main"
-    target = f"refs/heads/{branch}"
-    actor = first_set(DEFAULT_ACTOR_FROM)  # recorded even when refused; the pushed policy may name others
+def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, list[tuple[str, Decision]]]:
+    """The push into a repository without a policy, judged by the core against the policy it
+    brings (policies/bootstrap.py); its policy is set aside until git has moved the ref."""
+    target = f"refs/heads/{repo.default_branch() or 'main'}"
+    refs = tuple(ref for _, _, ref in updates)
+    new = updates[0][1]
+    raw = repo.read_file(new, POLICY_FILE) if refs == (target,) and new != ZERO else None
+    policy, problems = Policy({}, "(no policy yet)", []), ()
+    if raw is not None:
+        from enforcer.selftest import check_policy_bytes
 
-    def refuse(reason: str, fix: str) -> tuple[str | None, Decision]:
-        return actor, Decision("deny", (Violation("bootstrap", "policy.bootstrap", reason, fix),))
-
-    if [ref for _, _, ref in updates] != [target] or updates[0][1] == ZERO:
-        return refuse(f"this repository has no {branch} yet: the first push must create {branch} alone",
-                      f"git push origin HEAD:{branch} with a valid {POLICY_FILE} committed")
-    raw = repo.read_file(updates[0][1], POLICY_FILE)
-    if raw is None:
-        return refuse(f"the first push must bring {POLICY_FILE}",
-                      f"commit a {POLICY_FILE} (see `enforcer validate`, docs/policy.md)")
-    try:
-        policy = load_policy_bytes(raw, POLICY_FILE, "")
-    except PolicyError as e:
-        return refuse(f"the pushed {POLICY_FILE} is invalid: {e.problems[0]}", "run `enforcer validate` and fix it")
+        errors = [p for p in check_policy_bytes(raw, POLICY_FILE)[1] if not p.warning]  # its tests too
+        if errors:
+            problems = (str(errors[0]),)
+        else:
+            policy = load_policy_bytes(raw, POLICY_FILE, "")
     names = policy.actor_from or DEFAULT_ACTOR_FROM
-    actor = first_set(names)
-    if not policy.allows(policy.owners, actor):
-        return refuse(f"{actor or 'an unknown pusher'} is not in policy.owners of the pushed {POLICY_FILE} "
-                      f"(actor read from {', '.join(names)})", "the first push must come from a policy owner")
-    keep_bootstrap(repo, target, updates[0][1], raw)  # the last good policy once git has moved the ref
-    return actor, Decision("allow", note="bootstrap: the first policy")
+    actor = first_set(names)  # recorded even when refused
+    results = [(ref, decide(policy, Bootstrap(actor, ref, new, target, refs, raw is not None, problems,
+                                              tuple(names)))) for _, new, ref in updates]
+    if raw is not None and all(d.allowed for _, d in results):
+        keep_bootstrap(repo, target, new, raw)  # the last good policy once git has moved the ref
+        results = [(ref, d._replace(note="bootstrap: the first policy")) for ref, d in results]
+    return actor, results
 
 
 def judge(updates: list[Update], hook: str) -> int:
@@ -208,9 +206,8 @@ def judge(updates: list[Update], hook: str) -> int:
     policy, note = server_policy(repo, moved_default.before_this_push(repo, default) if hook == "update" else None)
     if policy is None:
         _finish(walks)
-        actor, decision = _bootstrap(repo, updates)
-        results = [(ref, decision) for _, _, ref in updates]
-        records = [record_for("bootstrap", actor, ref, old, new, decision) for old, new, ref in updates]
+        actor, results = _bootstrap(repo, updates)
+        records = [record_for("bootstrap", actor, ref, old, new, d) for (old, new, ref), (_, d) in zip(updates, results)]
     else:
         names = policy.actor_from or DEFAULT_ACTOR_FROM
         actor = first_set(names)
@@ -245,7 +242,7 @@ def judge(updates: list[Update], hook: str) -> int:
         say(report.text(shown))
     if refused and len(results) > 1:
         say("enforcer: the whole push is refused: every ref must pass")
-    return 1 if refused else 0
+    return report.exit_code(results)  # a push no person can approve here is refused: ask is 3, not 0
 
 
 def _finish(walks: Iterable[Callable[[], object] | None]) -> None:
