@@ -174,26 +174,20 @@ def explain(actor: str | None, branch_name: str | None, tag_name: str | None, pa
 
     policy = _load(policy_file)
     who = _clone_actor(policy, actor)
-    asked = [(explainer.branch, branch_name), (explainer.tag, tag_name), (explainer.path, path_name),
-             (explainer.environment, env_name)]
-    if all(name is None for _, name in asked):
+    if branch_name is tag_name is path_name is env_name is None:
         raise click.UsageError("name one of --branch, --tag, --path or --env")
-    verdict, lines = explainer.actor(policy, who)
-    verdicts = [verdict]
-    if lines:
-        click.echo("\n".join(lines))
-    for fn, name in asked:
-        if name is None:
-            continue
-        if fn is explainer.path:
-            verdict, lines = explainer.path(policy, who, name, _clone_claims(), time.time())
-        elif fn is explainer.environment:
-            verdict, lines = explainer.environment(policy, who, name)
-        else:
-            verdict, lines = fn(policy, who, name, time.time())
-        verdicts.append(verdict)
-        click.echo("\n".join(lines))
-    return report.EXIT_CODES[strictest(verdicts)]
+    now = time.time()
+    answers = [explainer.actor(policy, who)]
+    if branch_name is not None:
+        answers.append(explainer.branch(policy, who, branch_name, now))
+    if tag_name is not None:
+        answers.append(explainer.tag(policy, who, tag_name, now))
+    if path_name is not None:
+        answers.append(explainer.path(policy, who, path_name, _clone_claims(), now))
+    if env_name is not None:
+        answers.append(explainer.environment(policy, who, env_name))
+    click.echo("\n".join(line for _, lines in answers for line in lines))
+    return report.EXIT_CODES[strictest(verdict for verdict, _ in answers)]
 
 
 def _clone_claims() -> tuple[Claim, ...]:

@@ -262,7 +262,7 @@ class Repo:
         rule = policy.branch_rule(branch) if branch is not None else None
         merge_facts = rule is not None and not rule.direct_commits and not deleted
         pending_sources: Callable[[], dict[str, str]] = dict
-        if rule is not None and merge_facts:
+        if branch is not None and rule is not None and merge_facts:
             allowed = {name: sha for name, sha in branch_tips().items() if rule.takes_from(name, branch)}
             pending_sources = self.start_sources(allowed, [old])
         # what the branch gains, whether or not the server had it on another branch

@@ -12,7 +12,7 @@ import time
 from enforcer import report
 from enforcer.actor import first_set
 from enforcer.engine import PathRules, decide
-from enforcer.errors import EnforcerError, PolicyError
+from enforcer.errors import SERVER_HOOK, EnforcerError, PolicyError, guarded
 from enforcer.git import POLICY_FILE, Repo
 from enforcer.hookrun import say
 from enforcer.merges import Resolver
@@ -176,7 +176,8 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, list[tupl
     refs = tuple(ref for _, _, ref in updates)
     new = updates[0][1]
     raw = repo.read_file(new, POLICY_FILE) if refs == (target,) and new != ZERO else None
-    policy, problems = Policy({}, "(no policy yet)", []), ()
+    policy = Policy({}, "(no policy yet)", [])
+    problems: tuple[str, ...] = ()
     if raw is not None:
         from enforcer.selftest import check_policy_bytes
 
@@ -256,21 +257,20 @@ def _finish(walks: Iterable[Callable[[], object] | None]) -> None:
 
 
 def run(hook: str, read: Callable[[], list[Update]]) -> int:
-    """Read the ref updates, judge them, and fail closed on anything unexpected."""
+    """Read the ref updates, judge them, and fail closed on anything unexpected (enforcer/errors.py
+    maps bad input to 1 and a bug to 4 here; either refuses the push)."""
     updates: list[Update] = []
-    try:
-        updates = read()
+
+    def body() -> int:
+        updates.extend(read())
         return judge(updates, hook)
-    except RecordError as e:  # the store itself failed: nothing more can be kept
-        say(f"enforcer: push refused: {e}")
-        return 1
-    except EnforcerError as e:
-        reason, code = str(e), 1
-    except Exception as e:  # a bug must not let a push through
-        reason, code = f"internal error ({type(e).__name__}: {e}); this is a bug, please report it", 4
-    say(f"enforcer: push refused: {reason}")
-    _record_refusal(hook, updates, reason)
-    return code
+    outcome = guarded(body, SERVER_HOOK)
+    if outcome.error is None:
+        return outcome.code
+    say(f"enforcer: push refused: {outcome.message}")
+    if not isinstance(outcome.error, RecordError):  # the store itself failed: nothing more can be kept
+        _record_refusal(hook, updates, outcome.message)
+    return outcome.code
 
 
 def _record_refusal(hook: str, updates: list[Update], reason: str) -> None:
