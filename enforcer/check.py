@@ -11,9 +11,9 @@
 """
 from __future__ import annotations
 
-import os
 import time
 
+from enforcer import facts
 from enforcer.errors import EnforcerError
 from enforcer.git import LISTING, Repo, listing_rows
 from enforcer.model import ZERO, Decision, Violation
@@ -25,20 +25,6 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from enforcer.model import Commit
     from enforcer.policy import Policy
     from enforcer.report import Result
-
-# (target, source) variables of a pull or merge request pipeline
-PR_VARIABLES = (("GITHUB_BASE_REF", "GITHUB_HEAD_REF"),
-                ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"))
-PUSH_VARIABLES = ("GITHUB_REF_NAME", "CI_COMMIT_REF_NAME")  # the branch a push pipeline runs for
-
-
-def pull_request() -> tuple[str, str | None] | None:
-    """(target, source) when the CI runs for a pull or merge request."""
-    for target, source in PR_VARIABLES:
-        if os.environ.get(target):
-            return os.environ[target], os.environ.get(source) or None
-    return None
-
 
 def branch_tips(repo: Repo) -> dict[str, str]:
     """The remote's branches as this clone knows them (name -> sha), else the local ones:
@@ -86,7 +72,7 @@ def push(repo: Repo, policy: Policy, actor: str | None, looked: tuple[str, ...],
     from enforcer.engine import decide
 
     tips = branch_tips(repo)
-    request = repo.ref_update(policy, actor, f"refs/heads/{branch}", base, head,
+    request = facts.ref_update(repo, policy, actor, f"refs/heads/{branch}", base, head,
                               exclude=[base, *others(tips, branch)], branch_tips=lambda: tips,
                               actor_vars=looked, now=time.time(), walk=walk)
     return [(f"{base[:10]}..{head[:10]} -> {branch}", decide(policy, request))]
@@ -99,7 +85,7 @@ def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[
 
     now = time.time()
     tips = {**branch_tips(repo), source: head}
-    pushes = repo.ref_update(policy, author, f"refs/heads/{source}", ZERO, head,
+    pushes = facts.ref_update(repo, policy, author, f"refs/heads/{source}", ZERO, head,
                              exclude=[target_sha, *others(tips, source)], branch_tips=lambda: tips,
                              actor_vars=looked, now=now)
     results: list[Result] = [(f"{source}: the pull request's commits, pushed by {author}", decide(policy, pushes))]
@@ -109,7 +95,7 @@ def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[
     after = {**tips, target: merge}
     verdicts: dict[str, Decision] = {}
     for merger in pushers(policy, target) or [author or ""]:
-        request = repo.ref_update(policy, merger or None, f"refs/heads/{target}", target_sha, merge,
+        request = facts.ref_update(repo, policy, merger or None, f"refs/heads/{target}", target_sha, merge,
                                   exclude=[target_sha, head, *others(after, target, source)],
                                   branch_tips=lambda: after, actor_vars=("the branch rule's push list",), now=now)
         verdicts[merger] = decide(policy, request)

@@ -102,7 +102,7 @@ def check(base: str | None, head: str | None, branch: str | None, target: str | 
     from enforcer.prefetch import take
 
     repo = Repo()
-    asked = checks.pull_request()
+    asked = actors.ci_pull_request()
     explicit = target is not None  # --merge-into: run by hand, where HEAD need not be the PR's head
     if target or asked:
         target = target or (asked[0] if asked else None)
@@ -117,7 +117,7 @@ def check(base: str | None, head: str | None, branch: str | None, target: str | 
     else:
         if base is None:
             raise click.UsageError("--base is required for a push (or pass --merge-into TARGET for a pull request)")
-        branch = branch or actors.first_set(checks.PUSH_VARIABLES) or repo.default_branch()
+        branch = branch or actors.ci_branch() or repo.default_branch()
         if not branch:
             raise EnforcerError("which branch does this range land on? pass --branch NAME")
         head = head or "HEAD"
@@ -143,7 +143,7 @@ def _commit(repo: Repo, rev: str, option: str) -> str:
 
 def _policy_at(repo: Repo, policy_file: str | None, sha: str, where: str) -> Policy:
     """--policy, else policy.yaml as of ``sha``: a range cannot loosen the policy it is judged by."""
-    from enforcer.git import POLICY_FILE
+    from enforcer.model import POLICY_FILE
 
     if policy_file:
         return load_policy(policy_file)
@@ -204,11 +204,7 @@ def _clone_actor(policy: Policy, explicit: str | None) -> str:
     from enforcer import actor as actors
     from enforcer.git import Repo
 
-    email = name = None
-    if not explicit and not os.environ.get("ENFORCER_ACTOR"):
-        repo = Repo()
-        email = repo.run("config", "user.email", ok=(0, 1)).decode().strip() or None
-        name = repo.run("config", "user.name", ok=(0, 1)).decode().strip() or None
+    email, name = Repo().identity() if actors.needs_identity(explicit) else (None, None)
     who = actors.clone_actor(policy, explicit, email, name)
     if not who:
         raise EnforcerError(f"who is acting? looked at {', '.join(actors.CLONE_SOURCES)}: pass --actor NAME")
@@ -281,10 +277,10 @@ def install(server: str | None, layout: str, mode: str) -> int:
 def _server_policy_state(repo: Repo) -> str:
     """What will judge the next push, so that an install never leaves a server refusing
     everything without saying so."""
-    from enforcer.server_hooks.receive import server_policy
+    from enforcer.server_hooks.server_policy import server_policy
 
     try:
-        policy, note = server_policy(repo, keep=False)  # only look: the hooks may run as another user
+        policy, note, _ = server_policy(repo, read_only=True)  # the hooks may run as another user
     except EnforcerError as e:
         return f"warning: {e}"
     if policy is None:

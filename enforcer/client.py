@@ -11,19 +11,19 @@ import os
 import time
 
 from enforcer import report
-from enforcer.actor import CLONE_SOURCES, clone_actor
+from enforcer.actor import CLONE_SOURCES, clone_actor, needs_identity
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import CLAIMS_LISTING, POLICY_FILE, Repo, listing_rows
+from enforcer.git import CLAIMS_LISTING, STAGED_PATHS, USER_CONFIG, Repo, listing_rows, parse_identity
 from enforcer.hookrun import say
-from enforcer.model import CLAIM_REFS, Decision, StagedChange
+from enforcer.model import CLAIM_REFS, POLICY_FILE, Decision, StagedChange
 from enforcer.policy import Policy, load_policy
 
 
 
 def user_config() -> tuple[str, ...] | None:
     """The git call that tells who is acting, unless ENFORCER_ACTOR already does."""
-    return None if os.environ.get("ENFORCER_ACTOR") else ("config", "--get-regexp", r"^user\.(email|name)$")
+    return USER_CONFIG if needs_identity() else None
 
 
 def clone_policy() -> Policy | None:
@@ -41,11 +41,7 @@ def clone_policy() -> Policy | None:
 
 def actor_of(policy: Policy, user_config: bytes) -> str | None:
     """ENFORCER_ACTOR, else aliases[user.email], else user.name (from user_config()'s output)."""
-    found: dict[str, str] = {}
-    for line in user_config.decode("utf-8", "replace").splitlines():
-        key, _, value = line.partition(" ")
-        found[key.lower()] = value
-    return clone_actor(policy, None, found.get("user.email"), found.get("user.name"))
+    return clone_actor(policy, None, *parse_identity(user_config))
 
 
 def answer(subject: str, decision: Decision) -> int:
@@ -53,21 +49,6 @@ def answer(subject: str, decision: Decision) -> int:
     if not decision.allowed or decision.overridden:
         say(report.text([(subject, decision)]))
     return report.EXIT_CODES[decision.verdict]
-
-
-def merge_heads(repo: Repo) -> list[str]:
-    """The commits a merge in progress brings in (MERGE_HEAD; several for an octopus)."""
-    try:
-        with open(os.path.join(repo.git_dir(), "MERGE_HEAD"), encoding="ascii") as f:
-            return f.read().split()
-    except OSError:
-        return []
-
-
-def merge_head(repo: Repo) -> str | None:
-    """The commit a merge in progress brings in, if one is in progress (MERGE_HEAD)."""
-    heads = merge_heads(repo)
-    return heads[0] if heads else None
 
 
 def merge_own_paths(repo: Repo, heads: list[str]) -> tuple[str, ...]:
@@ -78,7 +59,7 @@ def merge_own_paths(repo: Repo, heads: list[str]) -> tuple[str, ...]:
     head = repo.resolve("HEAD")
     if head is None:
         return ()
-    index = repo.run("write-tree").decode("ascii").strip()
+    index = repo.index_tree()
     return own_paths(repo, [(index, (head, *heads), None, None)])[index]
 
 
@@ -86,18 +67,17 @@ def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> Staged
     """The commit about to be made: branch, staged paths, merge source, claims, actor."""
     ref = repo.head_ref()
     calls = [user_config(), (*CLAIMS_LISTING, ref) if ref else CLAIMS_LISTING]  # claims, and is HEAD born?
-    if with_paths:  # renames count on both sides, as on the server
-        calls.append(("diff", "--cached", "--name-only", "-z", "--no-renames", "--no-relative",
-                      "--ignore-submodules=none"))
+    if with_paths:
+        calls.append(STAGED_PATHS)
     user, listing, *staged = repo.run_together(*calls)
     rows = listing_rows(listing)
     claims = [(sha, name) for sha, name in rows if name.startswith(CLAIM_REFS)]
     born = ref is None or any(name == ref for _, name in rows)
-    first_commit = not born and not repo.run("for-each-ref", "--count=1", "refs/heads/").strip()
+    first_commit = not born and not repo.has_branches()
     branch = ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None
     paths = tuple(p.decode("utf-8", "replace") for p in b"".join(staged).split(b"\0") if p)
     merging = None
-    heads = merge_heads(repo)
+    heads = repo.merge_heads()
     if heads:  # which branch it comes from: local names win over remote-tracking ones
         merging = next((name for name, sha in repo.branch_tips(remote_too=True).items() if sha == heads[0]),
                        "(a commit on no branch)")

@@ -1,4 +1,4 @@
-"""Every git call enforcer makes, and the facts the decision core needs.
+"""Every git call enforcer makes; what the rules need from them, enforcer.facts gathers.
 
 git itself throughout (started by enforcer.proc): it sees objects in the pre-receive quarantine
 (GIT_QUARANTINE_PATH, GIT_ALTERNATE_OBJECT_DIRECTORIES), costs no import,
@@ -12,16 +12,12 @@ import os
 
 from enforcer import proc
 from enforcer.errors import EnforcerError
-from enforcer.model import (CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path,
-                            parse_claim)
-from enforcer.policy import Policy
+from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, claim_path, parse_claim
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any, Generic, TypeVar
-
-    from enforcer.merges import Resolver
 
     T = TypeVar("T")
 
@@ -36,11 +32,15 @@ else:
 
 LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
 CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
+SYMREF_LISTING = ("for-each-ref", "--format=%(objectname) %(refname) %(symref)")
+USER_CONFIG = ("config", "--get-regexp", r"^user\.(email|name)$")  # read by parse_identity()
 # every commit with the paths it changes against its first parent (read by iter_log; a merge's
 # own paths are worked out from these by enforcer.merges), whatever the user's git config says:
 # log.showRoot=false would hide a root commit's paths, diff.relative=true cut them short,
 # diff.ignoreSubmodules (or a .gitmodules ignore=) hide a submodule's move
 DIFF_FLAGS = ("--no-renames", "--no-relative", "--ignore-submodules=none", "-z")
+# the paths a commit of the index would change, renames on both sides (as a push's walk sees them)
+STAGED_PATHS = ("diff", "--cached", "--name-only", *DIFF_FLAGS)
 LOG = ("log", "--stdin", "--root", "--diff-merges=first-parent", "--name-only", "--no-show-signature",
        *DIFF_FLAGS, "--format=%x00%H %P")
 # git's automatic merge as git's defaults make it, whatever the user's or server's config says,
@@ -156,6 +156,57 @@ class Repo:
         out, _ = child.communicate()
         return out if child.returncode == 0 else None
 
+    def ls_remote(self, url: str, patterns: Sequence[str]) -> tuple[dict[str, str], str | None] | str:
+        """A remote's branches (name -> sha) and the branch its HEAD names, as it answers now;
+        or the first line of why it did not answer. Never stops to ask for a password."""
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+        child = self.spawn(("ls-remote", "--symref", "--end-of-options", url, *patterns), env=env)
+        out, err = child.communicate()
+        if child.wait() != 0:
+            said = _decode(err).strip().splitlines()
+            return said[0] if said else f"git ls-remote: exit {child.returncode}"
+        heads: dict[str, str] = {}
+        default = None
+        for line in _decode(out).splitlines():
+            value, _, name = line.partition("\t")
+            if name == "HEAD" and value.startswith("ref: refs/heads/"):
+                default = value[len("ref: refs/heads/"):]
+            elif name.startswith("refs/heads/"):
+                heads[name[len("refs/heads/"):]] = value
+        return heads, default
+
+    def config_all(self, key: str) -> list[str]:
+        """Every value of a multi-valued config key."""
+        return _decode(self.run("config", "--get-all", key, ok=(0, 1))).splitlines()
+
+    def object_ids(self, revs: Sequence[str]) -> list[str]:
+        """Each revision's object id ("<rev> missing" where there is none), in one git call."""
+        out = self.run("cat-file", "--batch-check=%(objectname)", input="".join(f"{r}\n" for r in revs).encode())
+        return _decode(out).splitlines()
+
+    def merge_heads(self) -> list[str]:
+        """The commits a merge in progress brings in (MERGE_HEAD; several for an octopus)."""
+        try:
+            with open(os.path.join(self.git_dir(), "MERGE_HEAD"), encoding="ascii") as f:
+                return f.read().split()
+        except OSError:
+            return []
+
+    def index_tree(self) -> str:
+        """The index written as a tree (the commit being made, before it is made)."""
+        return _decode(self.run("write-tree")).strip()
+
+    def has_branches(self) -> bool:
+        return bool(self.run("for-each-ref", "--count=1", "refs/heads/").strip())
+
+    def identity(self) -> tuple[str | None, str | None]:
+        """(user.email, user.name) as git's config gives them here."""
+        return parse_identity(self.run(*USER_CONFIG, ok=(0, 1)))
+
+    def blob(self, sha: str) -> bytes | None:
+        """A blob's content; None where ``sha`` names no blob (or an empty one)."""
+        return self.run("cat-file", "blob", sha, ok=(0, 128)) or None
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.status("merge-base", "--is-ancestor", older, newer) == 0
 
@@ -225,86 +276,6 @@ class Repo:
             return sources
         return Running(self, ["log", "--stdin", "--source", "--format=%H %S"], stdin.encode(),
                        parse).output
-
-    def ref_update(self, policy: Policy, actor: str | None, ref: str, old: str, new: str, *,
-                   exclude: Sequence[str] | None = None,
-                   branch_tips: Callable[[], Mapping[str, str]] = dict,
-                   actor_vars: tuple[str, ...] = (), now: float = 0.0,
-                   break_glass: str | None = None, claims: tuple[Claim, ...] = (),
-                   bootstrap: bool = False, walk: Callable[[], list[Commit]] | None = None,
-                   resolver: Resolver | None = None) -> RefUpdate:
-        """Everything the core needs about one ref update.
-
-        ``exclude`` limits the new commits (``enforcer check``: the base); None
-        means "reachable from no existing ref" (a server, before its refs move).
-        ``branch_tips`` gives the branches a merge may come from (name -> sha):
-        the server's, plus those pushed along; asked only where a rule needs them.
-        ``walk``: the commit walk for this range, if the caller started it already
-        (``start_commits``: git can work while the caller loads the policy).
-        ``resolver``: works out the merges' own changes (enforcer.merges); one shared by
-        every ref of a push settles each merge once.
-        """
-        from enforcer.engine import PathRules
-        from enforcer.merges import Resolver
-
-        deleted = new == ZERO
-        if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
-            blob = None if deleted else self.run("cat-file", "blob", new, ok=(0, 128))
-            return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
-                             claim=parse_claim(claim_path(ref), _decode(blob)) if blob else None,
-                             break_glass=break_glass)
-        pending_commits: Callable[[], list[Commit]] = list
-        if walk is not None:
-            pending_commits = walk
-        elif not deleted:  # the longest walk starts first; the others run beside it
-            pending_commits = self.start_commits([new], exclude or (), exclude_all_refs=exclude is None)
-        branch = ref[len("refs/heads/"):] if ref.startswith("refs/heads/") else None
-        rule = policy.branch_rule(branch) if branch is not None else None
-        merge_facts = rule is not None and not rule.direct_commits and not deleted
-        pending_sources: Callable[[], dict[str, str]] = dict
-        if branch is not None and rule is not None and merge_facts:
-            allowed = {name: sha for name, sha in branch_tips().items() if rule.takes_from(name, branch)}
-            pending_sources = self.start_sources(allowed, [old])
-        # what the branch gains, whether or not the server had it on another branch
-        # (a new branch gains only what is new to the server: the rest is on its branches)
-        separate_landing = merge_facts and exclude != [old] and old != ZERO
-        pending_landing = self.start_commits([new], [old]) if separate_landing else list
-        walked = pending_commits()
-        if resolver is None:
-            rules = PathRules(policy, actor, claims, now)
-            resolver = Resolver(self, walked, rules, [old], rules.pathspecs)
-        commits = resolver.resolve(walked)
-        # the walk holds new itself when it is a new commit; else ask what it is: a branch must
-        # point to a commit, a tag to a commit or to a tag object of one
-        target_is_commit = deleted or any(c.sha == new for c in commits) or (
-            self.object_type(new) == "commit" if branch is not None else self.resolve(new) is not None)
-        # a new commit whose parent is the old tip proves a fast-forward without another walk
-        fast_forward = old == ZERO or deleted or any(old in c.parents for c in commits) \
-            or self.is_ancestor(old, new)
-        annotated = None
-        if ref.startswith("refs/tags/") and not deleted:
-            annotated = self.object_type(new) == "tag"
-        sources: dict[str, str] = {}
-        known: set[str] = set()
-        landing: list[Commit] = []
-        if merge_facts:
-            landing = pending_landing() if separate_landing else walked
-            if separate_landing:
-                resolver = Resolver(self, landing, resolver.judged_by, [old], resolver.scope)
-            # a merge on the branch's own line is judged by everything it changes itself
-            landing = resolver.resolve(landing, whole=[c.sha for c in first_parent_line(landing, new) if c.is_merge])
-            sources = pending_sources()
-            landed = {c.sha for c in landing}
-            known = {p for c in landing if c.is_merge for p in c.parents[1:]
-                     if p not in landed and p not in sources and old != ZERO and self.is_ancestor(p, old)}
-        change = None
-        if any(POLICY_FILE in c.paths for c in commits):
-            change = self.policy_change(new)
-        return RefUpdate(actor=actor, ref=ref, old=old, new=new, commits=tuple(commits), landing=tuple(landing),
-                         fast_forward=fast_forward, annotated=annotated, sources=tuple(sources.items()),
-                         known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
-                         actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit,
-                         bootstrap=bootstrap)
 
     # -- merges (enforcer.merges) ---------------------------------------------
     def below_tips(self, olds: Iterable[str], tips: Iterable[str]) -> dict[str, set[str]]:
@@ -411,15 +382,6 @@ class Repo:
                        *parent_args, "-m", message, tree)
         return _decode(out).strip()
 
-    def policy_change(self, rev: str) -> PolicyChange:
-        from enforcer.selftest import check_policy_bytes
-
-        raw = self.read_file(rev, POLICY_FILE)
-        if raw is None:
-            return PolicyChange((f"the push deletes {POLICY_FILE}",))
-        _, problems = check_policy_bytes(raw, POLICY_FILE)
-        return PolicyChange(tuple(str(p).replace("\n", " ") for p in problems if not p.warning))
-
     def claims(self, refs: list[tuple[str, str]] | None = None) -> tuple[Claim, ...]:
         """The claims the repository holds (refs/enforcer/claims/<dir>), expired ones too.
 
@@ -493,6 +455,31 @@ def first_parent_line(commits: Iterable[Commit], tip: str) -> list[Commit]:
         line.append(by_sha[sha])
         sha = by_sha[sha].parents[0] if by_sha[sha].parents else None
     return line
+
+
+def is_object_id(text: str) -> bool:
+    """A full object id, as git prints them (SHA-1 or SHA-256)."""
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
+
+
+def blob_id(raw: bytes, like: str) -> str:
+    """The id git gives a blob of ``raw`` in a repository whose object ids look like ``like``
+    (SHA-256 where it is 64 hex digits long), without asking git."""
+    import hashlib
+
+    digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(raw))
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+def parse_identity(out: bytes) -> tuple[str | None, str | None]:
+    """(user.email, user.name) from USER_CONFIG's output."""
+    found: dict[str, str] = {}
+    for line in _decode(out).splitlines():
+        key, _, value = line.partition(" ")
+        found[key.lower()] = value
+    return found.get("user.email") or None, found.get("user.name") or None
 
 
 def listing_rows(out: bytes) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from typing import Iterable
 from enforcer.errors import EnforcerError
 from enforcer.hookrun import CHAINED
 from enforcer.records import SPOOL
-from enforcer.server_hooks.receive import LAST_GOOD, PENDING
+from enforcer.server_hooks.server_policy import LAST_GOOD, PENDING
 
 MARKER = "# enforcer-hook-shim v1: written by `enforcer install`; `enforcer uninstall` removes it"
 D_NAME = "enforcer"

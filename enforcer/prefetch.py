@@ -9,7 +9,6 @@ nothing: check then does it all the usual way, with its own errors.
 """
 from __future__ import annotations
 
-import os
 
 from enforcer.git import Repo
 
@@ -36,17 +35,17 @@ def _option(args: Sequence[str], name: str) -> str | None:
 def start_check(args: Sequence[str]) -> None:
     """Start the walk of a push-form check: --base..--head, less what the remote's other
     branches hold (enforcer.check.push asks for exactly that)."""
-    from enforcer.check import PUSH_VARIABLES, branch_tips, others, pull_request
+    from enforcer.actor import ci_branch, ci_pull_request
+    from enforcer.check import branch_tips, others
 
     if args[:1] != ["check"] or "--merge-into" in args or any(a.startswith("--merge-into=") for a in args) \
-            or pull_request():
+            or ci_pull_request():
         return
     base, head = _option(args, "--base"), _option(args, "--head") or "HEAD"
     if base is None:
         return
     repo = Repo()
-    branch = _option(args, "--branch") or next((os.environ[v] for v in PUSH_VARIABLES if os.environ.get(v)), None) \
-        or repo.default_branch()
+    branch = _option(args, "--branch") or ci_branch() or repo.default_branch()
     base_sha, head_sha = repo.resolve(base), repo.resolve(head)
     if base_sha and head_sha and branch:
         exclude = [base_sha, *others(branch_tips(repo), branch)]

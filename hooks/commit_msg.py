@@ -7,7 +7,7 @@ about messages, so they pass.
 """
 from __future__ import annotations
 
-from enforcer.client import clone_policy, judge_commit, merge_head
+from enforcer.client import clone_policy, judge_commit
 from enforcer.git import Repo
 
 TYPE_CHECKING = False
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 def main(argv: Sequence[str], stdin: bytes) -> int:
     repo = Repo()
-    if merge_head(repo) is None:
+    if not repo.merge_heads():
         return 0
     policy = clone_policy()
     return 0 if policy is None else judge_commit(policy, repo)

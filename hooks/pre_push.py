@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import time
 
-from enforcer import report
+from enforcer import facts, report
 from enforcer.actor import CLONE_SOURCES
 from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import Repo
+from enforcer.git import SYMREF_LISTING, Repo
 from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO
 from enforcer.policy import Policy, load_policy_bytes
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 Line = tuple[str, str, str, str]  # local ref, local sha, remote ref, remote sha
 Answer = tuple[dict[str, str], str | None]  # the remote's branches (name -> sha), the branch its HEAD names
 Tip = tuple[str, str]  # a commit, and how to name it in a message
-REFS = ("for-each-ref", "--format=%(objectname) %(refname) %(symref)")
 
 
 def parse_lines(stdin: bytes) -> list[Line]:
@@ -83,21 +82,7 @@ class Clone:
 
 def ask_remote(repo: Repo, url: str, *patterns: str) -> Answer | str:
     """The remote's branches and default branch as it answers now, or why it did not answer."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a hook must not stop to ask for a password
-    child = repo.spawn(("ls-remote", "--symref", "--end-of-options", url, *patterns), env=env)
-    out, err = child.communicate()
-    if child.wait() != 0:
-        said = err.decode("utf-8", "replace").strip().splitlines()
-        return said[0] if said else f"git ls-remote: exit {child.returncode}"
-    heads: dict[str, str] = {}
-    default = None
-    for line in out.decode("utf-8", "replace").splitlines():
-        value, _, name = line.partition("\t")
-        if name == "HEAD" and value.startswith("ref: refs/heads/"):
-            default = value[len("ref: refs/heads/"):]
-        elif name.startswith("refs/heads/"):
-            heads[name[len("refs/heads/"):]] = value
-    return heads, default
+    return repo.ls_remote(url, patterns)
 
 
 def default_tip(repo: Repo, remote: str, url: str, clone: Clone, answer: Answer | None) -> Tip | str | None:
@@ -132,15 +117,13 @@ def default_tip(repo: Repo, remote: str, url: str, clone: Clone, answer: Answer 
 
 def tracks_all(repo: Repo, remote: str) -> bool:
     """Whether fetching brings every branch of the remote (not a --single-branch clone)."""
-    refspecs = repo.run("config", "--get-all", f"remote.{remote}.fetch", ok=(0, 1)).decode("utf-8", "replace")
-    return f"refs/heads/*:refs/remotes/{remote}/*" in refspecs.replace("+", "")
+    refspecs = repo.config_all(f"remote.{remote}.fetch")
+    return any(r.lstrip("+") == f"refs/heads/*:refs/remotes/{remote}/*" for r in refspecs)
 
 
 def policy_blobs(repo: Repo, tips: Iterable[str]) -> list[str]:
     """The policy file's blob at each tip ("<tip>:policy.yaml missing" where it has none)."""
-    wanted = "".join(f"{sha}:{POLICY_FILE}\n" for sha in tips)
-    out = repo.run("cat-file", "--batch-check=%(objectname)", input=wanted.encode())
-    return out.decode("utf-8", "replace").splitlines()
+    return repo.object_ids([f"{sha}:{POLICY_FILE}" for sha in tips])
 
 
 def push_policy(repo: Repo, remote: str, url: str, clone: Clone, answer: Answer | None) -> Policy | None:
@@ -186,7 +169,7 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
     remote = argv[0]
     url = argv[1] if len(argv) > 1 and argv[1] else remote  # git passes the URL twice for `git push URL`
     repo = Repo()
-    user, listing = repo.run_together(user_config(), (*REFS, CLAIM_REFS, "refs/remotes/"))
+    user, listing = repo.run_together(user_config(), (*SYMREF_LISTING, CLAIM_REFS, "refs/remotes/"))
     clone = Clone(listing, remote)
     answer = None
     if not clone.tips:  # never fetched, or a URL: only the remote can say whether it has branches
@@ -217,7 +200,7 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
                 f"will judge this push (git fetch {remote} to have it judged here first)")
             continue
         exclude = sorted(known | ({old} - {ZERO}))
-        request = repo.ref_update(policy, actor, ref, old, new, exclude=exclude, branch_tips=lambda: tips,
+        request = facts.ref_update(repo, policy, actor, ref, old, new, exclude=exclude, branch_tips=lambda: tips,
                                   actor_vars=CLONE_SOURCES, now=now, claims=known_claims,
                                   bootstrap=empty and old == ZERO and ref.startswith("refs/heads/"))
         results.append((f"push to {ref}", decide(policy, request)))

@@ -9,7 +9,7 @@ from enforcer.regex import compile_regex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
 
@@ -139,6 +139,16 @@ def _judge_staged(policy: Policy, rule: BranchRule, branch: str, request: Staged
                     f"no direct commits on {branch!r}{_purpose(rule)}",
                     f"take the staged work to a new branch: {switch_hint(policy, request.actor, request.now)} "
                     "(staged changes come along), then commit there")
+
+
+def merge_sources(policy: Policy, branch: str) -> Callable[[str], bool] | None:
+    """For a branch that takes only merges, which branches its merges may come from; the facts
+    builder then reads where each merged commit comes from (enforcer.facts). None: no rule
+    here asks."""
+    rule = policy.branch_rule(branch)
+    if rule is None or rule.direct_commits:
+        return None
+    return lambda source: rule.takes_from(source, branch)
 
 
 def pushers(policy: Policy, branch: str) -> list[str]:

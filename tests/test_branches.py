@@ -144,6 +144,7 @@ def test_feature_branch_names(repo: Repo, name: str, ok: bool) -> None:
 
 def test_deletion_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """`check` judges ranges; deletions are judged on the same facts through the git module."""
+    from enforcer import facts
     from enforcer.engine import decide
     from enforcer.git import Repo as GitRepo
     from enforcer.model import ZERO
@@ -156,5 +157,5 @@ def test_deletion_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
     g = GitRepo(str(r.path))
     for ref, actor, allowed in [(f"refs/heads/{FEATURE}", WORKER, True), ("refs/heads/main", RELEASE, False),
                                 ("refs/heads/dev", REVIEWER, False), (f"refs/heads/{FEATURE}", REVIEWER, False)]:
-        decision = decide(policy, g.ref_update(policy, actor, ref, tip, ZERO))
+        decision = decide(policy, facts.ref_update(g, policy, actor, ref, tip, ZERO))
         assert decision.allowed is allowed, (ref, actor, decision)

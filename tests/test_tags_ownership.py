@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from enforcer import facts
 from enforcer.engine import decide
 from enforcer.git import Repo as GitRepo
 from enforcer.model import ZERO, Claim, RefUpdate, StagedChange
@@ -46,7 +47,7 @@ def test_tag_creation(tagged: tuple[Repo, GitRepo], tag: str, actor: str, annota
     r, g = tagged
     policy = load_policy(r.path / "policy.yaml")
     sha = _tag(r, tag, annotated)
-    decision = decide(policy, g.ref_update(policy, actor, f"refs/tags/{tag}", ZERO, sha))
+    decision = decide(policy, facts.ref_update(g, policy, actor, f"refs/tags/{tag}", ZERO, sha))
     assert {v.check for v in decision.violations} == expected
 
 
@@ -56,9 +57,9 @@ def test_tags_are_never_moved_or_deleted(tagged: tuple[Repo, GitRepo]) -> None:
     old = _tag(r, "v2.0.0", True)
     r.commit("src/later.py")
     new = _tag(r, "v2.0.0", True)
-    moved = decide(policy, g.ref_update(policy, "jgirmay", "refs/tags/v2.0.0", old, new))
+    moved = decide(policy, facts.ref_update(g, policy, "jgirmay", "refs/tags/v2.0.0", old, new))
     assert {v.check for v in moved.violations} == {"tags.move"}
-    deleted = decide(policy, g.ref_update(policy, "jgirmay", "refs/tags/v2.0.0", new, ZERO))
+    deleted = decide(policy, facts.ref_update(g, policy, "jgirmay", "refs/tags/v2.0.0", new, ZERO))
     assert {v.check for v in deleted.violations} == {"tags.delete"}
 
 

@@ -81,6 +81,18 @@ def test_bootstrap_only_by_a_policy_owner(tmp_path: Path) -> None:
     assert ("bootstrap", "jgirmay", "allow") in kinds and ("bootstrap", "task_worker1", "deny") in kinds
 
 
+def test_each_decision_keeps_the_policy_blob_that_judged_it(server: Server) -> None:
+    judged_by = git(server.bare, "rev-parse", "main:policy.yaml")
+    git(server.clone, "switch", "-qc", "feature/a-1124", "main")
+    server.commit("src/a.py")
+    assert server.push("task_worker1", "feature/a-1124").returncode == 0
+    record = next(d for d in server.decisions() if d["ref"] == "refs/heads/feature/a-1124"
+                  and d["hook"] == "pre-receive")
+    assert record["policy"] == judged_by and record["kind"] == "ref-update"
+    bootstrap = next(d for d in server.decisions() if d["hook"] == "bootstrap")
+    assert bootstrap["policy"] == judged_by  # the pushed policy judged the bootstrap
+
+
 def test_a_file_url_push_is_judged_the_same(server: Server) -> None:
     url = server.bare.as_uri()  # file:///...: git runs receive-pack as for a plain path
     env = {**os.environ, "ENFORCER_ACTOR": "task_worker1"}
