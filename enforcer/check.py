@@ -15,7 +15,7 @@ import time
 
 from enforcer import facts
 from enforcer.errors import EnforcerError
-from enforcer.git import LISTING, Repo, listing_rows
+from enforcer.git import Repo
 from enforcer.model import ZERO, Decision, Violation
 
 TYPE_CHECKING = False
@@ -29,13 +29,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 def branch_tips(repo: Repo) -> dict[str, str]:
     """The remote's branches as this clone knows them (name -> sha), else the local ones:
     what the server holds, as near as CI can tell."""
-    remote: dict[str, str] = {}
-    local: dict[str, str] = {}
-    for sha, ref in listing_rows(repo.run(*LISTING, "refs/remotes/", "refs/heads/")):
-        if ref.startswith("refs/heads/"):
-            local[ref[len("refs/heads/"):]] = sha
-        elif ref.count("/") >= 3 and not ref.endswith("/HEAD"):
-            remote.setdefault(ref.split("/", 3)[3], sha)
+    local, remote = repo.branches(remote_too=True)
     return remote or local
 
 

@@ -118,11 +118,8 @@ def parse_duration(value: str | int) -> int:
 class Policy:
     """A validated, compiled policy. Immutable by convention; safe to share."""
 
-    def __init__(self, data: Mapping[str, Any], source: str, owner_specs: list[Spec],
-                 warnings: tuple[Problem, ...] = ()) -> None:
-        self.data = data
+    def __init__(self, data: Mapping[str, Any], source: str, owner_specs: list[Spec]) -> None:
         self.source = source
-        self.warnings = warnings
         self.groups = _expand_groups(data.get("groups") or {})
         self.actors = frozenset().union(*self.groups.values()) if self.groups else frozenset()
         self.aliases: Mapping[str, str] = data.get("aliases") or {}
@@ -147,9 +144,6 @@ class Policy:
         self.actor_from: tuple[str, ...] = tuple((data.get("server") or {}).get("actor_from", ()))
         self.claims_ttl = parse_duration((data.get("claims") or {}).get("ttl", "4h"))
         self.deploy: Mapping[str, Any] = data.get("deploy") or {}
-        self.commands: Mapping[str, Any] = data.get("commands") or {}
-        self.checks: Mapping[str, Any] = data.get("checks") or {}
-        self.tests: tuple[Mapping[str, Any], ...] = tuple(data.get("tests") or ())
 
     # -- who ---------------------------------------------------------------
     def members(self, names: Iterable[str]) -> frozenset[str]:
@@ -267,7 +261,7 @@ def load_policy_bytes(raw: bytes, name: str, cache_dir: str | None = None) -> Po
     specs = _owner_specs(data)
     if cache_file is not None:
         _write_cache(cache_file, (data, specs))
-    return Policy(data, name, specs, tuple(problems))
+    return Policy(data, name, specs)
 
 
 def default_cache_dir() -> str:

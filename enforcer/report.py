@@ -67,19 +67,16 @@ def text(results: Sequence[Result], prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-def _violation_json(v: Violation) -> dict[str, object]:
-    return {"rule": v.rule, "check": v.check, "reason": v.reason, "fix": v.fix, "evaluate_only": v.evaluate_only,
-            "severity": v.severity}
-
-
 def as_json(results: Sequence[Result]) -> str:
     import json
+
+    from enforcer.serialize import violation  # the records' shape of a violation
 
     return json.dumps({
         "verdict": verdict(results),
         "results": [{"subject": subject, "verdict": d.verdict, "note": d.note,
-                     "violations": [_violation_json(v) for v in d.violations],
-                     "overridden": [_violation_json(v) for v in d.overridden]}
+                     "violations": [violation(v) for v in d.violations],
+                     "overridden": [violation(v, True) for v in d.overridden]}
                     for subject, d in results],
     }, indent=2, ensure_ascii=False)
 

@@ -1,0 +1,40 @@
+"""What several commands share: the policy a clone judges by, and who acts in a clone."""
+from __future__ import annotations
+
+import click
+
+from enforcer.errors import EnforcerError
+from enforcer.policy import Policy, load_policy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only
+    from enforcer.model import Claim
+
+FORMAT = click.Choice(["text", "json"])
+
+
+def clone_policy(policy_file: str | None) -> Policy:
+    """--policy, else the working tree's policy.yaml."""
+    return load_policy(policy_file or "policy.yaml")
+
+
+def clone_actor(policy: Policy, explicit: str | None) -> str:
+    """Who acts in a clone (enforcer.actor): --actor, ENFORCER_ACTOR, aliases[user.email], user.name."""
+    from enforcer import actor as actors
+    from enforcer.git import Repo
+
+    email, name = Repo().identity() if actors.needs_identity(explicit) else (None, None)
+    who = actors.clone_actor(policy, explicit, email, name)
+    if not who:
+        raise EnforcerError(f"who is acting? looked at {', '.join(actors.CLONE_SOURCES)}: pass --actor NAME")
+    return who
+
+
+def clone_claims() -> tuple[Claim, ...]:
+    """The claims this clone knows (refs/enforcer/claims/, as fetched); none outside a repository."""
+    from enforcer.git import Repo
+
+    try:
+        return Repo().claims()
+    except EnforcerError:  # not a repository (a GitError is one)
+        return ()

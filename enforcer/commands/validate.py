@@ -1,0 +1,52 @@
+"""`enforcer validate [FILE]` and `enforcer schema`."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from enforcer.commands.common import FORMAT
+from enforcer.errors import EnforcerError
+
+
+@click.command()
+@click.argument("file", default="policy.yaml", metavar="[FILE]")
+@click.option("--format", "fmt", type=FORMAT, default="text")
+def validate(file: str, fmt: str) -> int:
+    """Check a policy file: schema, names, regexes, conflicts, and its own tests.
+
+    Prints every problem at once with file:line:column and the fix; exit 2 when any is an error.
+    """
+    from enforcer.policy import MAX_POLICY_BYTES
+    from enforcer.selftest import check_policy_bytes
+
+    try:
+        with open(file, "rb") as f:
+            raw = f.read(MAX_POLICY_BYTES + 1)
+    except OSError as e:
+        raise EnforcerError(f"{file}: {e.strerror}") from None
+    data, problems = check_policy_bytes(raw, file)
+    errors = [p for p in problems if not p.warning]
+    if fmt == "json":
+        click.echo(json.dumps({"file": file, "valid": not errors, "problems": [
+            {"line": p.line, "column": p.column, "path": p.path, "message": p.message, "fix": p.fix,
+             "severity": "warning" if p.warning else "error"} for p in problems]}, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=not problem.warning)
+        if errors:
+            click.echo(f"{file}: {len(errors)} error(s); the policy cannot be used until they are fixed", err=True)
+        else:
+            tests = len(data.get("tests") or ())
+            click.echo(f"{file}: valid" + (f"; {tests} self-test(s) pass" if tests else "")
+                       + (f"; {len(problems)} warning(s)" if problems else ""))
+    return 2 if errors else 0
+
+
+@click.command()
+def schema() -> int:
+    """Print the JSON Schema of policy.yaml (for editors and check-jsonschema)."""
+    from importlib import resources
+
+    click.echo(resources.files("enforcer.policies").joinpath("schema.json").read_text(), nl=False)
+    return 0
