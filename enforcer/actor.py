@@ -60,7 +60,8 @@ def server_actor(policy: Policy | None) -> tuple[str | None, tuple[str, ...]]:
     """Server side: (the pusher, where it was looked for). Only the hosting server's variables
     count; without a policy yet (a bootstrap), the defaults."""
     names = (policy.actor_from if policy is not None else ()) or SERVER_VARIABLES
-    return first_set(names), tuple(names)
+    # never a variable git fills from what the pusher sends (the validator refuses them too)
+    return first_set([n for n in names if not n.startswith("GIT_")]), tuple(names)
 
 
 def ci_actor(policy: Policy, explicit: str | None) -> tuple[str | None, tuple[str, ...]]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from enforcer.model import POLICY_FILE, Decision, RefUpdate, Violation, strictest, within
-from enforcer.pathmatch import pathspecs
+from enforcer.pathmatch import LITERAL, pathspecs
 from enforcer.policies import REGISTRY
 from enforcer.policy import Policy
 from enforcer.tuples import NamedTuple
@@ -65,8 +65,21 @@ def _verdict(policy: Policy, request: Request, steps: list[Considered]) -> Decis
 
 
 def _overridable(rule: str, violation: Violation) -> bool:
-    allowed = getattr(REGISTRY.get(rule), "BREAK_GLASS", True) if rule in REGISTRY else False
+    allowed = getattr(REGISTRY[rule], "BREAK_GLASS", False) if rule in REGISTRY else False
     return allowed if isinstance(allowed, bool) else violation.check in allowed
+
+
+MANY_PATHSPECS = 64  # git matches each path against every pathspec: beyond this, fewer and wider ones
+
+
+def few(specs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``specs``, or fewer ones that cover them: a literal path widened to its top-level
+    directory; None (every path) where even that leaves too many."""
+    if len(specs) <= MANY_PATHSPECS:
+        return specs
+    wide = tuple(dict.fromkeys(LITERAL + s[len(LITERAL):].split("/")[0] if s.startswith(LITERAL) else s
+                               for s in specs))
+    return wide if len(wide) <= MANY_PATHSPECS else None
 
 
 class PathRules:
@@ -100,15 +113,16 @@ class PathRules:
     def pathspecs(self) -> tuple[str, ...] | None:
         """git pathspecs covering every path that has a key (and maybe more), so that a diff
         asked only for what a rule could see skips the rest; None: every path may have one."""
-        specs = [f":(top,literal){POLICY_FILE}"]
+        specs = [LITERAL + POLICY_FILE]
         for claimed in self.others:
             if not claimed.strip("/"):
                 return None
-            specs.append(f":(top,literal){claimed.rstrip('/')}")
+            specs.append(LITERAL + claimed.rstrip("/"))
         for entry in self.policy.ownership:
             if self._foreign(entry):
                 found = pathspecs(entry.path)
                 if found is None:
                     return None
                 specs.extend(found)
-        return tuple(dict.fromkeys(specs))
+        return few(tuple(dict.fromkeys(specs)))
+

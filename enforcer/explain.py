@@ -86,7 +86,8 @@ def branch(policy: Policy, actor: str, name: str, now: float = 0.0) -> Explanati
     else:
         lines.append("  no `branches` section: branches are not restricted" if not policy.has_branch_rules
                      else "  no rule matches (fallthru)")
-    verdict, trace_lines = judged(policy, request_for({"actor": actor, "push": name})._replace(now=now),
+    # a commit of no path: the branch's rules alone (a path's are `path`'s question)
+    verdict, trace_lines = judged(policy, request_for({"actor": actor, "push": name, "paths": []})._replace(now=now),
                                   f"a commit of {actor}'s pushed to {name}")
     return verdict, lines + trace_lines
 

@@ -71,6 +71,7 @@ class Repo:
         return ["git", *args] if self.path == "." else ["git", "-C", self.path, *args]
 
     def spawn(self, args: Sequence[str], **options: Any) -> proc.Child:
+        options.setdefault("env", git_env())
         try:
             return proc.Child(self.argv(args), **options)
         except FileNotFoundError:
@@ -159,8 +160,8 @@ class Repo:
     def ls_remote(self, url: str, patterns: Sequence[str]) -> tuple[dict[str, str], str | None] | str:
         """A remote's branches (name -> sha) and the branch its HEAD names, as it answers now;
         or the first line of why it did not answer. Never stops to ask for a password."""
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-        child = self.spawn(("ls-remote", "--symref", "--end-of-options", url, *patterns), env=env)
+        child = self.spawn(("ls-remote", "--symref", "--end-of-options", url, *patterns),
+                           env=git_env(GIT_TERMINAL_PROMPT="0"))
         out, err = child.communicate()
         if child.wait() != 0:
             said = _decode(err).strip().splitlines()
@@ -198,6 +199,20 @@ class Repo:
 
     def has_branches(self) -> bool:
         return bool(self.run("for-each-ref", "--count=1", "refs/heads/").strip())
+
+    def zero_id(self) -> str:
+        """An object id of this repository's length, all zeros (SHA-1: 40 digits, SHA-256: 64)."""
+        return "0" * (64 if _decode(self.run("rev-parse", "--show-object-format")).strip() == "sha256" else 40)
+
+    def hooks_dir(self) -> str:
+        """Where git runs this repository's hooks from (core.hooksPath, else the git dir's hooks/)."""
+        return _decode(self.run("rev-parse", "--git-path", "hooks")).strip()
+
+    def is_bare(self) -> bool:
+        return self.run("rev-parse", "--is-bare-repository").strip() == b"true"
+
+    def set_config(self, key: str, value: str) -> None:
+        self.run("config", key, value)
 
     def identity(self) -> tuple[str | None, str | None]:
         """(user.email, user.name) as git's config gives them here."""
@@ -402,16 +417,23 @@ class Repo:
                 found.append(claim)
         return tuple(found)
 
-    def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
-        """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones."""
-        patterns = ["refs/heads/", "refs/remotes/"] if remote_too else ["refs/heads/"]
-        tips: dict[str, str] = {}
-        for sha, name in listing_rows(self.run(*LISTING, *patterns)):  # refs/heads/ first: local wins
+    def branches(self, remote_too: bool = False) -> tuple[dict[str, str], dict[str, str]]:
+        """(local branches, and with ``remote_too`` the remote-tracking ones by branch name),
+        each name -> sha."""
+        local: dict[str, str] = {}
+        remote: dict[str, str] = {}
+        for sha, name in listing_rows(self.run(*LISTING, "refs/heads/", *(["refs/remotes/"] if remote_too else []))):
             if name.startswith("refs/heads/"):
-                tips[name[len("refs/heads/"):]] = sha
+                local[name[len("refs/heads/"):]] = sha
             elif name.count("/") >= 3 and not name.endswith("/HEAD"):
-                tips.setdefault(name.split("/", 3)[3], sha)
-        return tips
+                remote.setdefault(name.split("/", 3)[3], sha)
+        return local, remote
+
+    def branch_tips(self, remote_too: bool = False) -> dict[str, str]:
+        """Branch name -> sha: local branches, and with ``remote_too`` remote-tracking ones
+        where no local branch has the name."""
+        local, remote = self.branches(remote_too)
+        return {**remote, **local}
 
 
 class PushWalk:
@@ -491,8 +513,21 @@ def listing_rows(out: bytes) -> list[tuple[str, str]]:
     return rows
 
 
+# settings that change what a pathspec means: GIT_LITERAL_PATHSPECS=1 would make the merge
+# screen's `:(top,literal)...` pathspecs match nothing, and a merge's own change go unseen
+PATHSPEC_VARIABLES = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
+
+
+def git_env(**extra: str) -> dict[str, str]:
+    """The environment every git enforcer runs gets: the caller's, less what would change git's
+    answers from one place to another."""
+    env = {k: v for k, v in os.environ.items() if k not in PATHSPEC_VARIABLES}
+    env.update(extra)
+    return env
+
+
 def _log_env() -> dict[str, str]:
-    return {**os.environ, "GIT_FLUSH": "0"}  # git log flushes a pipe after every commit otherwise
+    return git_env(GIT_FLUSH="0")  # git log flushes a pipe after every commit otherwise
 
 
 class Running(_Generic[T]):

@@ -160,6 +160,7 @@ class Bootstrap(NamedTuple):
     policy_found: bool  # the pushed commit holds a policy file
     problems: tuple[str, ...] = ()  # the pushed policy file's errors (empty: it validates)
     actor_vars: tuple[str, ...] = ()
+    target_is_commit: bool = True  # the pushed object is a commit (not a tag or a tree)
 
 
 class Deploy(NamedTuple):

@@ -59,6 +59,9 @@ def anchored_literal(pattern: str) -> str | None:
     return spec[1] if spec is not None and spec[0] == "root" else None
 
 
+LITERAL = ":(top,literal)"  # git pathspec magic: from the top, no wildcards
+
+
 def pathspecs(pattern: str) -> tuple[str, ...] | None:
     """git pathspecs that match every path ``pattern`` matches, as a file or as a directory
     (they may match more), so that git can leave the rest out of a diff; None where only
@@ -67,7 +70,7 @@ def pathspecs(pattern: str) -> tuple[str, ...] | None:
     if spec is not None:
         kind, key, _ = spec
         if kind == "root":  # a literal pathspec matches the path and everything under it
-            return (f":(top,literal){key}",)
+            return (LITERAL + key,)
         return (f":(top,glob)**/{key}", f":(top,glob)**/{key}/**")  # the name at any depth, and inside
     if "/" not in pattern.rstrip("/"):
         return None
@@ -76,7 +79,7 @@ def pathspecs(pattern: str) -> tuple[str, ...] | None:
         if not segment or _WILD & set(segment):
             break
         head.append(segment)
-    return (f":(top,literal){'/'.join(head)}",) if head else None
+    return (LITERAL + "/".join(head),) if head else None
 
 
 def may_match_inside(pattern: str, directory: str) -> bool:

@@ -262,7 +262,8 @@ class Semantics:
     def run(self) -> None:
         self.check_text()  # first: it rejects what the others must not read
         for check in (self.check_groups, self.check_names, self.check_branches, self.check_tags,
-                      self.check_ownership, self.check_environments, self.check_commands, self.check_deploy):
+                      self.check_ownership, self.check_environments, self.check_commands, self.check_deploy,
+                      self.check_server):
             check()  # no except: a check that raises is a bug (exit 4), and must not let a policy pass
 
     def at(self, *path: Any) -> Any:
@@ -462,6 +463,16 @@ class Semantics:
                     if pattern is not None and self._regex(here, pattern) and verdict == "allow":
                         for warning, fix in _wide_pattern_warnings(pattern):
                             self.doc.problem(here, warning, fix, warning=True)
+
+    def check_server(self) -> None:
+        """git sets GIT_* variables in a hook from what the client sends (GIT_PUSH_OPTION_0 from
+        `git push -o`, GIT_PROTOCOL): a pusher could name itself with one."""
+        for i, name in self.under("server", "actor_from"):
+            if isinstance(name, str) and name.startswith("GIT_"):
+                self.doc.problem(("server", "actor_from", i), f"{name} is set by git from what the pusher sends, "
+                                 "so a pusher could name itself with it",
+                                 "name the variable your hosting server sets for the authenticated user "
+                                 "(REMOTE_USER, GL_USERNAME, GITEA_PUSHER_NAME, GL_USER)")
 
     def check_deploy(self) -> None:
         for i, _ in self.under("deploy", "command"):

@@ -7,8 +7,9 @@ Each module exposes ``APPLIES_TO`` (the request types it judges) and
   acting, what a ref is, a refused bootstrap: the rest would judge facts that
   mean nothing);
 - ``BREAK_GLASS``: whether `policy.break_glass` may override its violations:
-  True (the default), False, or the check ids it may override (a new check
-  is then beyond break-glass until listed);
+  True, False (the default: a module that does not say is beyond it), or the
+  check ids it may override (a new check is then beyond break-glass until
+  listed);
 - ``ANY_REQUEST = True``: it judges every request type but decides none alone
   (the actor check); a request that no other module judges is refused.
 

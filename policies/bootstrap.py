@@ -45,6 +45,9 @@ def _first_push(policy: Policy, request: Bootstrap) -> Iterator[Violation]:
         yield Violation("bootstrap", "policy.bootstrap",
                         f"this repository has no {branch} yet: the first push must create {branch} alone",
                         f"git push origin HEAD:{branch} with a valid {POLICY_FILE} committed")
+    elif not request.target_is_commit:
+        yield Violation("bootstrap", "policy.bootstrap", f"{request.ref} would point to {request.new[:10]}, which "
+                        "is not a commit", f"push the commit that holds {POLICY_FILE}: git push origin HEAD:{branch}")
     elif not request.policy_found:
         yield Violation("bootstrap", "policy.bootstrap", f"the first push must bring {POLICY_FILE}",
                         f"commit a {POLICY_FILE} (see `enforcer validate`, docs/policy.md)")

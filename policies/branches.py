@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Callable, Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
+BREAK_GLASS = True  # the rules break-glass exists for
 
 
 def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterable, Iterator
 
 APPLIES_TO = (RefUpdate, StagedChange)
+BREAK_GLASS = True  # the rules break-glass exists for
 
 
 def changed_paths(request: RefUpdate | StagedChange) -> Iterable[str]:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
 APPLIES_TO = (RefUpdate,)
+BREAK_GLASS = True  # the rules break-glass exists for
 
 
 def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:

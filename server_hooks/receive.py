@@ -66,8 +66,9 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, list[tupl
         else:
             policy = load_policy_bytes(raw, POLICY_FILE, "")
     actor, names = server_actor(policy)  # recorded even when refused
-    results = [(ref, decide(policy, Bootstrap(actor, ref, new, target, refs, raw is not None, problems, names)))
-               for _, new, ref in updates]
+    is_commit = refs == (target,) and new != ZERO and repo.object_type(new) == "commit"
+    results = [(ref, decide(policy, Bootstrap(actor, ref, new, target, refs, raw is not None, problems, names,
+                                              is_commit))) for _, new, ref in updates]
     if raw is not None and all(d.allowed for _, d in results):
         keep_bootstrap(repo, target, new, raw)  # the last good policy once git has moved the ref
         results = [(ref, d._replace(note="bootstrap: the first policy")) for ref, d in results]

@@ -61,7 +61,7 @@ def server_policy(repo: Repo, before: str | None = None, read_only: bool = False
         problem = f"there is no {POLICY_FILE} on {branch}"
     if kept is not None:
         note = f"{problem}: judged by the last policy that validated"
-        return ServerPolicy(load_policy_bytes(kept, "last good policy", cache), note, blob_id(kept, tip or ""))
+        return ServerPolicy(load_policy_bytes(kept, "last good policy", cache), note, blob_id(kept, tip or repo.zero_id()))
     raise EnforcerError(f"{problem}, and no earlier policy validated, so every push is refused; "
                         f"fix: a server administrator restores a valid {POLICY_FILE} on {branch} (a repository "
                         "that never had one: see 'Adopting an existing repository' in enforcer's docs/server.md)")

@@ -125,7 +125,8 @@ CLAIMS = (Claim("src/", "task_worker2", 2e9),)
 @pytest.mark.parametrize("actor", ACTORS)
 def test_explain_gives_decides_verdict_on_every_branch_tag_and_path(actor: str) -> None:
     for name in BRANCHES:
-        assert explain.branch(SOP, actor, name)[0] == decide(SOP, request_for({"actor": actor, "push": name})).verdict
+        pushed = request_for({"actor": actor, "push": name, "paths": []})
+        assert explain.branch(SOP, actor, name)[0] == decide(SOP, pushed).verdict
     for name in TAGS:
         assert explain.tag(SOP, actor, name)[0] == decide(SOP, request_for({"actor": actor, "tag": name})).verdict
     for name in PATHS:
@@ -156,3 +157,19 @@ def test_every_check_id_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", (ROOT / "docs" / "policy.md").read_text(), re.M))
     assert {"policy.bootstrap", "server.refused", "core.unjudged", "branches.push"} <= found
     assert found == documented
+
+
+def test_many_pathspecs_are_widened_never_narrowed() -> None:
+    """A pusher who owns none of many entries: git gets fewer, wider pathspecs (or none), each
+    covering every path a rule keys, since matching a path against hundreds is slow."""
+    from enforcer.engine import MANY_PATHSPECS, PathRules
+
+    entries = "".join(f"  - {{path: /team{i % 5}/mod{i}/, primary: jgirmay}}\n" for i in range(200))
+    text = (ROOT / "policies" / "examples" / "sop.yaml").read_text()
+    head, _, rest = text.partition("\nownership:\n")
+    policy = load_policy_bytes((head + "\nownership:\n" + entries + "\n" + rest.split("\n\n", 1)[1]).encode(),
+                               "many.yaml", cache_dir="")
+    specs = PathRules(policy, "task_worker1", (), 0.0).pathspecs()
+    assert specs is not None and len(specs) <= MANY_PATHSPECS
+    assert {f":(top,literal)team{i}" for i in range(5)} <= set(specs)
+    assert PathRules(policy, "jgirmay", (), 0.0).pathspecs() == (":(top,literal)policy.yaml",)
