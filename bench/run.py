@@ -189,7 +189,7 @@ def write_section(title: str, intro: str, rows: list[tuple[str, str, str, str, s
     start = text.find(f"## {title}")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     results.write_text(text)
