@@ -16,7 +16,7 @@ import time
 from enforcer import facts
 from enforcer.errors import EnforcerError
 from enforcer.git import Repo
-from enforcer.model import ZERO, Decision, Violation
+from enforcer.model import STRICTNESS, ZERO, Decision
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
@@ -93,13 +93,9 @@ def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[
                                   exclude=[target_sha, head, *others(after, target, source)],
                                   branch_tips=lambda: after, actor_vars=("the branch rule's push list",), now=now)
         verdicts[merger] = decide(policy, request)
-    allowed = [m for m, d in verdicts.items() if d.allowed]
-    subject = f"merge of {source} into {target}"
-    if allowed:
-        results.append((subject, Decision("allow", note=f"may be merged by {', '.join(allowed)}")))
-    else:
-        found = next(iter(verdicts.values()))
-        results.append((subject, Decision("deny", found.violations or (Violation(
-            "branches", "branches.push", f"no one may merge into {target!r}", "ask a policy owner"),),
-            note="no one the policy names may merge it")))
+    # the merge stands as the core judged it for the merger it treats best
+    best = min(verdicts.values(), key=lambda d: STRICTNESS[d.verdict])
+    mergers = [m for m, d in verdicts.items() if d.verdict == best.verdict]
+    note = f"may be merged by {', '.join(mergers)}" if best.allowed else "no one the policy names may merge it"
+    results.append((f"merge of {source} into {target}", best._replace(note=note)))
     return results
