@@ -7,6 +7,7 @@ import click
 
 from enforcer import __version__
 from enforcer.commands.check import check
+from enforcer.commands.claims import claim, claims, release
 from enforcer.commands.decisions import decisions
 from enforcer.commands.explain import explain
 from enforcer.commands.hook import hook
@@ -27,5 +28,5 @@ def cli(directory: str | None) -> None:
             raise EnforcerError(f"-C {directory}: {e.strerror}") from None
 
 
-for command in (validate, schema, check, explain, install, uninstall, hook, decisions):
+for command in (validate, schema, check, explain, install, uninstall, hook, decisions, claim, release, claims):
     cli.add_command(command)

@@ -435,6 +435,64 @@ class Repo:
         local, remote = self.branches(remote_too)
         return {**remote, **local}
 
+    # -- claim refs (enforcer.claiming) --
+    def claim_common_dir(self) -> str:
+        """The common git directory (a linked worktree's main one): every worktree sees the refs
+        and the lock file kept there."""
+        found = _decode(self.run("rev-parse", "--git-common-dir")).strip()
+        return os.path.abspath(os.path.join(self.path, found))
+
+    def claim_root(self) -> str | None:
+        """The working tree's root (where policy.yaml is), or None in a bare repository."""
+        return _decode(self.run("rev-parse", "--show-toplevel", ok=(0, 128))).strip() or None
+
+    def claim_refs(self, *namespaces: str) -> dict[str, str]:
+        """Every ref under ``namespaces``: name -> object id."""
+        return {name: sha for sha, name in listing_rows(self.run(*LISTING, *namespaces))}
+
+    def claim_remotes(self) -> list[str]:
+        return _decode(self.run("remote")).split()
+
+    def write_claim_blob(self, text: str) -> str:
+        return _decode(self.run("hash-object", "-w", "--stdin", input=text.encode())).strip()
+
+    def swap_claim_ref(self, ref: str, new: str, old: str | None, message: str) -> str | None:
+        """Compare-and-swap: ``ref`` to ``new`` (ZERO deletes it) only while it is ``old`` (ZERO:
+        absent; None: whatever it is). None when done, else git's reason."""
+        expect = () if old is None else (old,)
+        args = ("-d", ref, *expect) if new == ZERO else (ref, new, *expect)
+        child = self.spawn(("update-ref", "-m", message, "--no-deref", *args))
+        _, err = child.communicate()
+        return None if child.wait() == 0 else (_decode(err).strip() or f"git update-ref: exit {child.returncode}")
+
+    def fetch_claim_refs(self, remote: str, refspecs: Sequence[str]) -> str | None:
+        """Mirror ``refspecs`` from ``remote``, dropping what it no longer has: None when done,
+        else the first line of why not."""
+        child = self.spawn(("fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--no-auto-gc",
+                            "--end-of-options", remote, *refspecs))
+        _, err = child.communicate()
+        if child.wait() == 0:
+            return None
+        said = _decode(err).strip().splitlines()
+        return said[0] if said else f"git fetch: exit {child.returncode}"
+
+    def push_claim_refs(self, remote: str, refspecs: Sequence[str], leases: Mapping[str, str],
+                        env: Mapping[str, str]) -> tuple[dict[str, tuple[str, str]], str]:
+        """Push with a lease per ref (its value as judged; ZERO: absent). Returns each ref's
+        ``--porcelain`` (flag, summary) and git's stderr (the server's messages)."""
+        cas = [f"--force-with-lease={ref}:{'' if old == ZERO else old}" for ref, old in leases.items()]
+        child = self.spawn(("push", "--porcelain", "--no-follow-tags", *cas, "--end-of-options", remote, *refspecs),
+                           env=git_env(**env))
+        out, err = child.communicate()
+        child.wait()
+        rows: dict[str, tuple[str, str]] = {}
+        for line in _decode(out).splitlines():
+            fields = line.split("\t")
+            if len(fields) == 3 and len(fields[0]) == 1:
+                rows[fields[1].rpartition(":")[2]] = (fields[0], fields[2])
+        return rows, _decode(err)
+
+
 
 class PushWalk:
     """The commits a push brings, walked once; ``part(tip)`` is what one pushed tip reaches."""
