@@ -63,6 +63,20 @@ exit 0
     "@PENDING@", PENDING).replace("@LAST_GOOD@", LAST_GOOD)
 
 
+# reference-transaction runs for every ref update the repository makes (git >= 2.28), so its
+# shim is sh that starts Python only where a claim ref is about to be written: in the
+# "prepared" state, with git's ref locks held (server_hooks/reference_transaction.py).
+REFERENCE_TRANSACTION = r"""#!/bin/sh
+MARKER
+# A hook that was here before is kept as reference-transactionCHAINED and runs first.
+input=$(cat)
+if [ -x "$0CHAINED" ]; then printf '%s\n' "$input" | "$0CHAINED" "$@" || exit $?; fi
+[ "$1" = prepared ] || exit 0
+case "$input" in *" refs/enforcer/claims/"*) ;; *) exit 0 ;; esac
+printf '%s\n' "$input" | exec @PYTHON@ "$1"
+""".replace("MARKER", MARKER).replace("CHAINED", CHAINED)
+
+
 @functools.lru_cache(maxsize=1)
 def python_command() -> str:
     """How a shim starts enforcer: the installed interpreter (absolute path), without ``site``
@@ -92,9 +106,22 @@ def python_command() -> str:
     return f"{python} -S -P -c {shlex.quote(start)}"
 
 
+def module_command(module: str) -> str:
+    """How a shim runs ``module``'s ``main(argv)``, started as python_command() starts enforcer."""
+    command = python_command()
+    call = f"from {module} import main; sys.exit(main(sys.argv[1:]))"
+    if " -S -P -c " in command:  # the fast start: the same sys.path, another entry point
+        python, _, start = command.partition(" -S -P -c ")
+        preamble = shlex.split(start)[0].split("; from enforcer.main import")[0]
+        return f"{python} -S -P -c {shlex.quote(f'{preamble}; {call}')}"
+    return f"{shlex.quote(sys.executable)} -P -c {shlex.quote(f'import sys; {call}')}"
+
+
 def shim_text(hook: str) -> str:
     if hook == "post-receive":
         return POST_RECEIVE
+    if hook == "reference-transaction":
+        return REFERENCE_TRANSACTION.replace("@PYTHON@", module_command("enforcer.server_hooks.reference_transaction"))
     return (f"#!/bin/sh\n{MARKER}\n"
             f"# A hook that was here before is kept as {hook}{CHAINED} and runs first.\n"
             f'exec {python_command()} hook {hook} --shim "$0" -- "$@"\n')

@@ -30,7 +30,10 @@ def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[Path, tup
         hooks_dir = Path(server, repo.hooks_dir())
     else:  # the hosting server runs these from the repository itself
         hooks_dir = git_dir / folder
-    return hooks_dir.absolute(), (mode, "post-receive"), d_folders
+    # reference-transaction guards claims against racing pushes; hosting servers' hook folders
+    # (GitLab, Gitea) take only the three receive hooks
+    guards = ("reference-transaction",) if layout == "plain" else ()
+    return hooks_dir.absolute(), (mode, "post-receive", *guards), d_folders
 
 
 _server_opts = [
@@ -95,7 +98,7 @@ def uninstall(server: str | None, layout: str, mode: str) -> int:
 
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)
     if server is not None:
-        hooks = ("pre-receive", "update", "post-receive")
+        hooks = ("pre-receive", "update", "post-receive", "reference-transaction")
     lines = do_uninstall(hooks_dir, hooks, d_folders)
     click.echo("\n".join(lines) if lines else "no enforcer hooks were installed")
     return 0
