@@ -493,7 +493,6 @@ class Repo:
         return rows, _decode(err)
 
 
-
 class PushWalk:
     """The commits a push brings, walked once; ``part(tip)`` is what one pushed tip reaches."""
 
