@@ -34,6 +34,11 @@ def trace(policy: Policy, request: Request) -> tuple[Decision, tuple[Considered,
         steps.append(Considered(name, found, stops))
         if stops:
             return _verdict(policy, request, steps), tuple(steps)
+    for label, part in getattr(request, "derived", ()):  # what a command line would do, by its own rules
+        _, inner = trace(policy, part)
+        steps.extend(Considered(f"{step.rule} ({label})", tuple(v._replace(reason=f"{label}: {v.reason}")
+                                                                for v in step.violations), step.stopped)
+                     for step in inner)
     if not judged:  # fail closed: a request no rule was written for is not thereby allowed
         unjudged = Violation("core", "core.unjudged", f"no rule judges a {type(request).__name__} request: "
                              "this is a bug in enforcer", "report it; until it is fixed the request is refused")

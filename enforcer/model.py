@@ -10,7 +10,7 @@ from enforcer.tuples import NamedTuple
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterable
-    from typing import Literal, Union
+    from typing import Any, Literal, Union
 
     Verdict = Literal["allow", "ask", "deny"]
 
@@ -138,12 +138,31 @@ class StagedChange(NamedTuple):
     actor_vars: tuple[str, ...] = ()
 
 
+class FileEdit(NamedTuple):
+    """A file an agent wants to write (an edit tool, or a command line's redirection, `tee`,
+    `cp`, `mv`, `sed -i`): ``path`` relative to the repository's root, as git names it."""
+
+    actor: str | None
+    path: str
+    inside: bool = True  # within the repository's working tree
+    git_dir: bool = False  # within the repository's .git directory (hooks, config)
+    claims: tuple[Claim, ...] = ()
+    now: float = 0.0
+    actor_vars: tuple[str, ...] = ()
+
+
 class CommandLine(NamedTuple):
-    """A shell command line an agent wants to run (its rules come with the command check)."""
+    """A shell command line an agent wants to run, parsed (enforcer.shell) into its simple
+    commands, with what it would do: ``derived`` holds the requests its parts make (a file it
+    writes, the ref updates of a `git push`, a `git commit`, keys typed into another session),
+    each judged by the rules of its kind and folded into the line's verdict."""
 
     actor: str | None
     line: str
     actor_vars: tuple[str, ...] = ()
+    commands: tuple[Any, ...] = ()  # enforcer.shell.Simple: argv, text, assignments, redirects, ...
+    opaque: tuple[str, ...] = ()  # why parts of the line cannot be judged from its text
+    derived: tuple[tuple[str, Request], ...] = ()  # (the part of the line, the request it makes)
 
 
 class Bootstrap(NamedTuple):
@@ -176,7 +195,7 @@ class Deploy(NamedTuple):
 
 
 if TYPE_CHECKING:
-    Request = Union[RefUpdate, StagedChange, CommandLine, Deploy, Bootstrap]
+    Request = Union[RefUpdate, StagedChange, CommandLine, FileEdit, Deploy, Bootstrap]
 
 
 class Violation(NamedTuple):

@@ -144,6 +144,7 @@ class Policy:
         self.actor_from: tuple[str, ...] = tuple((data.get("server") or {}).get("actor_from", ()))
         self.claims_ttl = parse_duration((data.get("claims") or {}).get("ttl", "4h"))
         self.deploy: Mapping[str, Any] = data.get("deploy") or {}
+        self.commands: Mapping[str, Any] = data.get("commands") or {}
 
     # -- who ---------------------------------------------------------------
     def members(self, names: Iterable[str]) -> frozenset[str]:

@@ -7,7 +7,7 @@ policy file (`enforcer validate`, a pushed policy) comes through here.
 from __future__ import annotations
 
 from enforcer.engine import decide
-from enforcer.model import ZERO, Commit, RefUpdate
+from enforcer.model import ZERO, Commit, FileEdit, RefUpdate
 from enforcer.policy import Policy
 from enforcer.policy import check_policy_bytes as _checked
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: a pushed policy is checked on the server'
     from typing import Any
 
     from enforcer.errors import Problem
+    from enforcer.model import Request
     from enforcer.validate import Located
 
 OLD, NEW, SIDE = "1" * 40, "2" * 40, "3" * 40
@@ -29,6 +30,20 @@ def readable(message: str) -> str:
     for sha, meaning in MEANINGS:
         message = message.replace(sha, meaning).replace(sha[:10], meaning)
     return message
+
+
+def case_request(test: Mapping[str, Any], policy: Policy) -> Request:
+    """A test as its request: `{actor, command: LINE}` a command line run at a repository's root
+    (the policy's aliases name tmux sessions' actors), `{actor, edit: PATH}` a file edit, the
+    rest a ref update (request_for)."""
+    if "command" in test:
+        from enforcer.command_facts import command_line
+
+        return command_line(policy, test["actor"], test["command"], imagined=True)
+    if "edit" in test:
+        path = test["edit"]
+        return FileEdit(test["actor"], path, git_dir=path == ".git" or path.startswith(".git/"))
+    return request_for(test)
 
 
 def request_for(test: Mapping[str, Any]) -> RefUpdate:
@@ -68,7 +83,7 @@ def run(data: dict[str, Any], doc: Located) -> None:
 
     policy = Policy(data, doc.name, [translate(e["path"]) for e in data.get("ownership") or ()])
     for i, test in enumerate(data["tests"]):
-        decision = decide(policy, request_for(test))
+        decision = decide(policy, case_request(test, policy))
         checks = sorted({v.check for v in decision.violations})
         if decision.verdict != test["expect"]:
             why = "; ".join(f"{v.rule} {v.check}: {v.reason}" for v in decision.violations) or "no rule refused it"

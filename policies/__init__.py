@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from enforcer.policies import actors, bootstrap, branches, claims, environments, ownership, policy_file, refs, tags
+from enforcer.policies import (actors, bootstrap, branches, claims, commands, environments, ownership, policy_file,
+                               refs, tags)
 
 REGISTRY: dict[str, ModuleType] = {
     "actors": actors,
@@ -32,4 +33,5 @@ REGISTRY: dict[str, ModuleType] = {
     "claims": claims,
     "policy": policy_file,
     "environments": environments,
+    "commands": commands,
 }

@@ -1,21 +1,23 @@
 """Who is acting: an actor the policy does not know is refused, naming where we looked."""
 from __future__ import annotations
 
-from enforcer.model import CommandLine, Deploy, RefUpdate, StagedChange, Violation
+from enforcer.model import CommandLine, Deploy, FileEdit, RefUpdate, StagedChange, Violation
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
+    from enforcer.model import Request
+
 # every request but a Bootstrap, which has no policy yet: policies/bootstrap.py judges its pusher
-APPLIES_TO = (RefUpdate, StagedChange, Deploy, CommandLine)
+APPLIES_TO = (RefUpdate, StagedChange, Deploy, CommandLine, FileEdit)
 ANY_REQUEST = True
 STOPS = True  # the rules would judge someone the policy does not know
 BREAK_GLASS = False  # break-glass is granted to a known actor
 
 
-def check(policy: Policy, request: RefUpdate | StagedChange | Deploy | CommandLine) -> Iterator[Violation]:
+def check(policy: Policy, request: Request) -> Iterator[Violation]:
     actor = request.actor
     if not actor:
         looked = ", ".join(request.actor_vars) if request.actor_vars else "no source"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from enforcer.model import CLAIM_REFS, Claim, RefUpdate, StagedChange, Violation, claim_path, within
+from enforcer.model import CLAIM_REFS, Claim, FileEdit, RefUpdate, StagedChange, Violation, claim_path, within
 from enforcer.pathmatch import anchored_literal, may_match_inside
 from enforcer.policies.ownership import changed_paths
 from enforcer.policy import OwnerEntry, Policy
@@ -24,14 +24,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
-APPLIES_TO = (RefUpdate, StagedChange)
+APPLIES_TO = (RefUpdate, StagedChange, FileEdit)
 # whose name a claim bears and what it states stay beyond break-glass
 BREAK_GLASS = ("claims.held", "claims.owner", "claims.ttl", "claims.release")
 CLOCK_SKEW = 60  # seconds a claim's expiry may exceed now + ttl (the clients' clocks drift)
 SHOWN = 5  # claims.owner violations named one by one; the rest are counted
 
 
-def live_claims(request: RefUpdate | StagedChange) -> list[Claim]:
+def live_claims(request: RefUpdate | StagedChange | FileEdit) -> list[Claim]:
     return [c for c in request.claims if c.expires > request.now]
 
 
@@ -39,7 +39,7 @@ def _until(claim: Claim) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(claim.expires))
 
 
-def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
+def check(policy: Policy, request: RefUpdate | StagedChange | FileEdit) -> Iterator[Violation]:
     if isinstance(request, RefUpdate) and request.ref.startswith(CLAIM_REFS):
         yield from _judge_claim_ref(policy, request)
         return

@@ -5,18 +5,20 @@ are anyone's who may push the branch.
 """
 from __future__ import annotations
 
-from enforcer.model import RefUpdate, StagedChange, Violation
+from enforcer.model import FileEdit, RefUpdate, StagedChange, Violation
 from enforcer.policy import OwnerEntry, Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterable, Iterator
 
-APPLIES_TO = (RefUpdate, StagedChange)
+APPLIES_TO = (RefUpdate, StagedChange, FileEdit)
 BREAK_GLASS = True  # the rules break-glass exists for
 
 
-def changed_paths(request: RefUpdate | StagedChange) -> Iterable[str]:
+def changed_paths(request: RefUpdate | StagedChange | FileEdit) -> Iterable[str]:
+    if isinstance(request, FileEdit):
+        return (request.path,) if request.inside else ()
     if isinstance(request, StagedChange):
         return request.paths
     seen: set[str] = set()
@@ -25,7 +27,7 @@ def changed_paths(request: RefUpdate | StagedChange) -> Iterable[str]:
     return seen
 
 
-def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
+def check(policy: Policy, request: RefUpdate | StagedChange | FileEdit) -> Iterator[Violation]:
     if not policy.ownership or (isinstance(request, RefUpdate) and request.deleted):
         return
     actor = request.actor

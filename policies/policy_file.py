@@ -1,7 +1,7 @@
 """Policy protection: only `policy.owners` change the policy file, and only to a valid one."""
 from __future__ import annotations
 
-from enforcer.model import POLICY_FILE, Commit, RefUpdate, StagedChange, Violation
+from enforcer.model import POLICY_FILE, Commit, FileEdit, RefUpdate, StagedChange, Violation
 from enforcer.policies._hints import q, short, who
 from enforcer.policy import Policy
 
@@ -9,11 +9,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Iterator
 
-APPLIES_TO = (RefUpdate, StagedChange)
+APPLIES_TO = (RefUpdate, StagedChange, FileEdit)
 BREAK_GLASS = False  # one override could rewrite every rule
 
 
-def check(policy: Policy, request: RefUpdate | StagedChange) -> Iterator[Violation]:
+def check(policy: Policy, request: RefUpdate | StagedChange | FileEdit) -> Iterator[Violation]:
+    if isinstance(request, FileEdit):
+        if request.inside and request.path == POLICY_FILE and not policy.allows(policy.owners, request.actor):
+            yield Violation("policy.owners", "policy.owners",
+                            f"{request.actor} may not change the policy file: only {who(policy, policy.owners)}",
+                            f"propose the change to {who(policy, policy.owners)}")
+        return
     if isinstance(request, StagedChange):  # the commit its push would be refused for, refused at once
         if POLICY_FILE in request.paths and not request.first_commit and not policy.allows(policy.owners,
                                                                                             request.actor):

@@ -1,0 +1,194 @@
+"""The command check: which shell commands an agent runs without asking, and which files it may write.
+
+Each simple command of a line (enforcer.shell) is judged alone: any `deny`
+pattern → deny; else any `ask` → ask; else any `allow` → allow; else the
+`default`. Patterns are regexes searched in the command's text (its words
+joined by single spaces, leading assignments and wrappers set aside). Some
+things no pattern can allow: switching enforcement off (`--no-verify`,
+`core.hooksPath`, `HUSKY=0`, `SKIP=`), a write into `.git/`, a leading
+assignment of a variable that makes a command run another program, and what
+cannot be judged from the text (substitutions, code strings). `roles` give
+some actors rules of their own, and `edit: deny` refuses every file they
+write. What a command would do (a push, a commit, a file it writes) comes as
+derived requests, judged by their own rules (POLICY.md, *commands*).
+"""
+from __future__ import annotations
+
+from enforcer.model import CommandLine, FileEdit, Violation
+from enforcer.policy import Policy
+from enforcer.regex import compile_regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing is not imported at run time
+    from collections.abc import Iterator, Mapping, Sequence
+    from typing import Any
+
+APPLIES_TO = (CommandLine, FileEdit)
+BREAK_GLASS = False  # break-glass is a push option; a command has none
+
+# variables that make a command run another program, or a shell read another file
+RUNS_OTHER = frozenset({
+    "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "GIT_EDITOR", "EDITOR", "VISUAL", "GIT_SEQUENCE_EDITOR",
+    "GIT_SSH_COMMAND", "GIT_SSH", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND", "GIT_EXEC_PATH",
+    "GIT_CONFIG", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
+    "PYTHONSTARTUP", "PYTHONPATH", "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "PATH", "IFS", "SHELLOPTS",
+})
+# what switches client hooks off: git's own flag, hook managers' switches
+HOOKS_OFF_VARIABLES = frozenset({"HUSKY", "SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG", "LEFTHOOK", "GIT_HOOKS_PATH"})
+HOOKS_OFF_CONFIG = ("core.hookspath",)
+
+
+def check(policy: Policy, request: CommandLine | FileEdit) -> Iterator[Violation]:
+    role = role_of(policy, request.actor)
+    if isinstance(request, FileEdit):
+        yield from _edit(policy, request, role)
+        return
+    if not request.commands and not request.opaque and request.line.strip():  # facts nobody gathered
+        yield Violation("commands", "commands.opaque", "the line was not parsed",
+                        "judge it through enforcer.command_facts", severity="ask")
+    for reason in request.opaque:
+        yield Violation("commands", "commands.opaque", f"{reason}: the line cannot be judged from its text",
+                        "run the parts as plain commands, or ask a person", severity="ask")
+    for command in request.commands:
+        yield from _command(policy, command, role)
+
+
+def role_of(policy: Policy, actor: str | None) -> tuple[int, Mapping[str, Any]] | None:
+    """The first `roles` entry that names the actor (its position, the entry), or None."""
+    for i, entry in enumerate(policy.commands.get("roles") or ()):
+        if policy.allows(entry.get("who") or (), actor):
+            return i, entry
+    return None
+
+
+def _rules(policy: Policy, role: tuple[int, Mapping[str, Any]] | None) -> tuple[str, Mapping[str, Sequence[str]]]:
+    """(the rule's id, its patterns by kind and its default): a role's default and allow replace the
+    general ones, its ask and deny add to them."""
+    general = policy.commands
+    if role is None:
+        return "commands", {"deny": general.get("deny") or (), "ask": general.get("ask") or (),
+                            "allow": general.get("allow") or (), "default": (general.get("default", "ask"),)}
+    i, entry = role
+    return f"commands.roles[{i}]", {
+        "deny": [*(general.get("deny") or ()), *(entry.get("deny") or ())],
+        "ask": [*(general.get("ask") or ()), *(entry.get("ask") or ())],
+        "allow": entry.get("allow") or (),
+        "default": (entry.get("default", general.get("default", "ask")),)}
+
+
+def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] | None) -> Iterator[Violation]:
+    text = _text(command)
+    shown = f"{text[:200]}{' ...' if len(text) > 200 else ''}"
+    yield from _switches(command, shown)
+    for name, _ in _assigned(command):
+        if name in RUNS_OTHER:
+            yield Violation("commands", "commands.runs_other", f"{shown}: {name}= makes it run another program",
+                            f"run it without {name}=, or ask a person", severity="ask")
+    rule, rules = _rules(policy, role)
+    denied = _first_match(rules["deny"], text)
+    if denied is not None:
+        yield Violation(rule, "commands.deny", f"{shown}: matches deny pattern {denied!r}",
+                        "do not run it: the policy forbids it")
+        return
+    asked = _first_match(rules["ask"], text)
+    if asked is not None:
+        yield Violation(rule, "commands.ask", f"{shown}: matches ask pattern {asked!r}",
+                        "ask a person to run it, or approve it", severity="ask")
+        return
+    if _first_match(rules["allow"], text) is not None:
+        return
+    default = rules["default"][0]
+    if default != "allow":
+        why = f"{shown}: no allow pattern matches it (default: {default})"
+        fix = "ask a person to run it, or to add a pattern to the policy's allow list"
+        if default == "ask":
+            yield Violation(rule, "commands.ask", why, fix, severity="ask")
+        else:
+            yield Violation(rule, "commands.deny", why, fix)
+
+
+def _switches(command: Any, shown: str) -> Iterator[Violation]:
+    """Enforcement switched off, whatever the patterns say."""
+    argv = command.argv
+    hooks_off = [name for name, _ in _assigned(command) if name in HOOKS_OFF_VARIABLES]
+    hooks_off += [f"{name}={value}" for name, value in _assigned(command) if "core.hookspath" in value.lower()]
+    if argv[:1] == ("git",):
+        sub, rest = _git_subcommand(argv)
+        if any(a.startswith("--no-ver") for a in rest) or (sub == "commit" and any(_short_n(a) for a in rest)):
+            hooks_off.append("--no-verify")
+        hooks_off += [value for value in _git_config(argv) if "core.hookspath" in value.lower()]
+        if sub == "config" and any(a.lower() == "core.hookspath" for a in rest):
+            hooks_off.append("git config core.hooksPath")
+    if hooks_off:
+        yield Violation("commands", "commands.hooks_off", f"{shown}: {', '.join(hooks_off)} switches enforcement off",
+                        "run it with the hooks on; the server judges the push anyway")
+
+
+def _assigned(command: Any) -> list[tuple[str, str]]:
+    """(name, value) of each NAME=value the command is run with."""
+    return [(name, value) for name, _, value in (a.partition("=") for a in command.assignments)]
+
+
+def _short_n(arg: str) -> bool:
+    """`git commit -n` (or -an, -nm MSG): short flags up to the first that takes a value."""
+    if not arg.startswith("-") or arg.startswith("--"):
+        return False
+    for letter in arg[1:]:
+        if letter == "n":
+            return True
+        if letter in "CcFmtSu":  # the rest of the word is this flag's value
+            return False
+    return False
+
+
+def _git_subcommand(argv: Sequence[str]) -> tuple[str, Sequence[str]]:
+    """git's subcommand and its arguments, past git's own options (-C DIR, -c k=v, ...)."""
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path") else 1
+    return (argv[i], argv[i + 1:]) if i < len(argv) else ("", ())
+
+
+def _git_config(argv: Sequence[str]) -> list[str]:
+    """The `-c key=value` settings given to git before its subcommand."""
+    found = []
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "-c" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+            i += 2
+        elif argv[i] in ("-C", "--git-dir", "--work-tree", "--namespace"):
+            i += 2
+        else:
+            if argv[i].startswith("--config-env"):
+                found.append(argv[i].partition("=")[2])
+            i += 1
+    return found
+
+
+def _edit(policy: Policy, request: FileEdit, role: tuple[int, Mapping[str, Any]] | None) -> Iterator[Violation]:
+    if request.git_dir:
+        yield Violation("commands", "commands.git_dir", f"a write into the repository's .git directory: {request.path}",
+                        "leave .git alone: hooks and config are enforcement's")
+        return
+    if role is not None and role[1].get("edit") == "deny":
+        yield Violation(f"commands.roles[{role[0]}]", "commands.edit",
+                        f"{request.actor} edits no file (its role): {request.path}",
+                        "delegate the change to a worker session")
+    if not request.inside:
+        yield Violation("commands", "commands.outside", f"a write outside the repository: {request.path}",
+                        "work inside the repository, or ask a person", severity="ask")
+
+
+def _text(command: Any) -> str:
+    """What patterns are searched in: the command's words, and for git without git's own options
+    (`git -C dir push --force` is `git push --force`, as the SOP's patterns expect)."""
+    if command.argv[:1] != ("git",):
+        return command.text
+    sub, rest = _git_subcommand(command.argv)
+    return " ".join(["git", sub, *rest]) if sub else command.text
+
+
+def _first_match(patterns: Sequence[str], text: str) -> str | None:
+    return next((p for p in patterns if compile_regex(p).search(text)), None)
