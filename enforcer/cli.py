@@ -6,8 +6,10 @@ import os
 import click
 
 from enforcer import __version__
+from enforcer.commands.agent_hook import agent_hook
 from enforcer.commands.check import check
 from enforcer.commands.claims import claim, claims, release
+from enforcer.commands.command import command
 from enforcer.commands.decisions import decisions
 from enforcer.commands.explain import explain
 from enforcer.commands.hook import hook
@@ -28,5 +30,6 @@ def cli(directory: str | None) -> None:
             raise EnforcerError(f"-C {directory}: {e.strerror}") from None
 
 
-for command in (validate, schema, check, explain, install, uninstall, hook, decisions, claim, release, claims):
-    cli.add_command(command)
+for one in (validate, schema, check, explain, install, uninstall, hook, decisions, command, agent_hook,
+            claim, release, claims):
+    cli.add_command(one)

@@ -66,6 +66,7 @@ class Repo:
     def __init__(self, path: str = ".") -> None:
         self.path = path
         self._git_dir: str | None = None
+        self._layout: tuple[str, list[str]] | bool | None = None
 
     def argv(self, args: Sequence[str]) -> list[str]:
         return ["git", *args] if self.path == "." else ["git", "-C", self.path, *args]
@@ -196,6 +197,29 @@ class Repo:
     def index_tree(self) -> str:
         """The index written as a tree (the commit being made, before it is made)."""
         return _decode(self.run("write-tree")).strip()
+
+    def layout(self) -> tuple[str, list[str]] | None:
+        """(the working tree's root, [the git directory, the common one]) as absolute paths, from one
+        git call; None outside a working tree (no repository, or a bare one)."""
+        if self._layout is None:
+            out = self.run("rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir", ok=(0, 128))
+            lines = _decode(out).split("\n")
+            here = os.path.abspath(self.path)  # git names the git directories relative to it
+            self._layout = (lines[0], [os.path.join(here, d) for d in lines[1:3]]) \
+                if len(lines) >= 3 and lines[0] else False
+        return self._layout if isinstance(self._layout, tuple) else None
+
+    def toplevel(self) -> str | None:
+        """The working tree's root; None in a bare repository, or outside any."""
+        found = self.layout()
+        return found[0] if found else None
+
+    def current_branch(self) -> str | None:
+        ref = self.head_ref()
+        return ref[len("refs/heads/"):] if ref and ref.startswith("refs/heads/") else None
+
+    def config_value(self, key: str) -> str | None:
+        return _decode(self.run("config", "--get", key, ok=(0, 1))).strip() or None
 
     def has_branches(self) -> bool:
         return bool(self.run("for-each-ref", "--count=1", "refs/heads/").strip())

@@ -21,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from enforcer.hookrun import main as hook_main
 
         return _interruptible(lambda: hook_main(args[1:]))
+    if args[:1] == ["agent-hook"]:  # on every tool call of an agent: no click; always exit 0 with an answer
+        from enforcer.agent_hook import main as agent_main
+
+        return _interruptible(lambda: agent_main(args[1:], sys.stdin.buffer.read()))
     return _interruptible(lambda: _command(args))
 
 
