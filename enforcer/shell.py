@@ -132,7 +132,10 @@ def _snippet(text: str) -> str:
 
 # non-ASCII characters that look like shell operators, quotes or path separators
 _LOOKALIKES = frozenset("\u2215\u2044\u29f8\u2216\u29f5\u01c0\u2223\u037e\u2018\u2019\u201a\u201b\u201c\u201d"
-                        "\u201e\u2032\u2033\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad\u02bc\u02b9\uff5c")
+                        "\u201e\u2032\u2033\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u00ad\u02bc\u02b9\uff5c"
+                        # look-alikes of | ; & < > ` that NFKC does not map to ASCII
+                        "\u2016\u01c1\u2225\u23d0\u2758\u205e\u2039\u203a\u2329\u232a\u27e8\u27e9"
+                        "\u2cfa\u204f\u061b\u02cb\u1fef")
 
 
 def _character_reasons(line: str) -> list[str]:
