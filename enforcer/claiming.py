@@ -167,8 +167,8 @@ def held(repo: Repo) -> dict[str, Held]:
 
 
 def directory_claims(found: dict[str, Held]) -> tuple[Claim, ...]:
-    """The directory claims, as the server gives them to the core (Repo.claims)."""
-    return tuple(h.claim for h in found.values() if h.claim is not None and h.ref.startswith(CLAIM_REFS))
+    """The claims (directories' and environments'), as the server gives them to the core (Repo.claims)."""
+    return tuple(h.claim for h in found.values() if h.claim is not None)
 
 
 def nested(found: dict[str, Held], name: str) -> list[Held]:
@@ -215,12 +215,8 @@ def refresh(place: Place) -> None:
 
 def request(place: Place, what: Target, old: str, new: str, found: dict[str, Held], now: float,
             claim: Claim | None) -> RefUpdate:
-    """The ref update the server will judge: a directory's as enforcer.facts builds it on the
-    server; an environment's in the same shape (no rule accepts those yet: docs/claims.md)."""
+    """The ref update the server will judge, as enforcer.facts builds it on the server."""
     claims = directory_claims(found)
-    if what.is_env:
-        return RefUpdate(actor=place.actor, ref=what.ref, old=old, new=new, claims=claims, claim=claim, now=now,
-                         actor_vars=place.actor_vars)
     from enforcer import facts
 
     return facts.ref_update(place.repo, place.policy, place.actor, what.ref, old, new, claims=claims, now=now,

@@ -16,7 +16,7 @@ from enforcer.engine import decide
 from enforcer.errors import EnforcerError
 from enforcer.git import CLAIMS_LISTING, STAGED_PATHS, USER_CONFIG, Repo, listing_rows, parse_identity
 from enforcer.hookrun import say
-from enforcer.model import CLAIM_REFS, POLICY_FILE, Decision, StagedChange
+from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, Decision, StagedChange
 from enforcer.policy import Policy, load_policy
 
 
@@ -71,7 +71,7 @@ def staged_change(policy: Policy, repo: Repo, with_paths: bool = True) -> Staged
         calls.append(STAGED_PATHS)
     user, listing, *staged = repo.run_together(*calls)
     rows = listing_rows(listing)
-    claims = [(sha, name) for sha, name in rows if name.startswith(CLAIM_REFS)]
+    claims = [(sha, name) for sha, name in rows if name.startswith(CLAIM_NAMESPACES)]
     born = ref is None or any(name == ref for _, name in rows)
     first_commit = not born and not repo.has_branches()
     branch = ref.removeprefix("refs/heads/") if ref and ref.startswith("refs/heads/") else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enforcer.engine import PathRules
 from enforcer.git import Repo, first_parent_line
 from enforcer.merges import Resolver
-from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path, \
+from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path, \
     parse_claim
 from enforcer.policies.branches import merge_sources
 from enforcer.policy import Policy
@@ -48,7 +48,7 @@ def ref_update(repo: Repo, policy: Policy, actor: str | None, ref: str, old: str
     every ref of a push settles each merge once.
     """
     deleted = new == ZERO
-    if ref.startswith(CLAIM_REFS):  # a blob stating a claim: no commits to walk
+    if ref.startswith(CLAIM_NAMESPACES):  # a blob stating a claim: no commits to walk
         blob = None if deleted else repo.blob(new)
         return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
                          claim=parse_claim(claim_path(ref), blob.decode("utf-8", "replace")) if blob else None,

@@ -12,7 +12,7 @@ import os
 
 from enforcer import proc
 from enforcer.errors import EnforcerError
-from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO, Claim, Commit, claim_path, parse_claim
+from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO, Claim, Commit, claim_path, parse_claim
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
@@ -31,7 +31,7 @@ else:
             return cls
 
 LISTING = ("for-each-ref", "--format=%(objectname) %(refname)")  # read by listing_rows()
-CLAIMS_LISTING = (*LISTING, CLAIM_REFS)
+CLAIMS_LISTING = (*LISTING, *CLAIM_NAMESPACES)
 SYMREF_LISTING = ("for-each-ref", "--format=%(objectname) %(refname) %(symref)")
 USER_CONFIG = ("config", "--get-regexp", r"^user\.(email|name)$")  # read by parse_identity()
 # every commit with the paths it changes against its first parent (read by iter_log; a merge's

@@ -17,6 +17,9 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 ZERO = "0" * 40
 POLICY_FILE = "policy.yaml"  # at the repository's root
 CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made by claim_text()
+ENV_CLAIM_REFS = "refs/enforcer/env-claims/"  # refs/enforcer/env-claims/<environment>: the same blob
+CLAIM_NAMESPACES = (CLAIM_REFS, ENV_CLAIM_REFS)
+ENV_PREFIX = "env:"  # an environment's claim is named env:<environment>; no directory is (':' is in no ref)
 
 
 class Commit(NamedTuple):
@@ -46,14 +49,17 @@ class Claim(NamedTuple):
 
 
 def claim_path(ref: str) -> str:
-    """The directory a refs/enforcer/claims/<dir> ref claims, as claims name it: ``<dir>/``."""
+    """What a claim ref claims, as claims name it: ``<dir>/`` for refs/enforcer/claims/<dir>,
+    ``env:<environment>`` for refs/enforcer/env-claims/<environment>."""
+    if ref.startswith(ENV_CLAIM_REFS):
+        return ENV_PREFIX + ref[len(ENV_CLAIM_REFS):]
     return ref[len(CLAIM_REFS):].rstrip("/") + "/"
 
 
 def within(path: str, directory: str) -> bool:
     """Is ``path`` in ``directory`` (which ends with "/"), or the entry at the directory's own path
-    (a symlink or submodule there stands for the directory)?"""
-    return path.startswith(directory) or path == directory[:-1]
+    (a symlink or submodule there stands for the directory)? An environment's claim holds no path."""
+    return directory.endswith("/") and (path.startswith(directory) or path == directory[:-1])
 
 
 def claim_text(holder: str, expires: int) -> str:

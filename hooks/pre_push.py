@@ -26,7 +26,7 @@ from enforcer.client import actor_of, clone_policy, say, user_config
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
 from enforcer.git import SYMREF_LISTING, Repo
-from enforcer.model import CLAIM_REFS, POLICY_FILE, ZERO
+from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO
 from enforcer.policy import Policy, load_policy_bytes
 
 TYPE_CHECKING = False
@@ -70,7 +70,7 @@ class Clone:
         self.head: Tip | None = None
         for line in listing.decode("utf-8", "replace").splitlines():
             sha, name, symref = (line.split(" ") + ["", ""])[:3]
-            if name.startswith(CLAIM_REFS):
+            if name.startswith(CLAIM_NAMESPACES):
                 self.claims.append((sha, name))
                 continue
             self.tracked.add(sha)
@@ -169,7 +169,7 @@ def main(argv: Sequence[str], stdin: bytes) -> int:
     remote = argv[0]
     url = argv[1] if len(argv) > 1 and argv[1] else remote  # git passes the URL twice for `git push URL`
     repo = Repo()
-    user, listing = repo.run_together(user_config(), (*SYMREF_LISTING, CLAIM_REFS, "refs/remotes/"))
+    user, listing = repo.run_together(user_config(), (*SYMREF_LISTING, *CLAIM_NAMESPACES, "refs/remotes/"))
     clone = Clone(listing, remote)
     answer = None
     if not clone.tips:  # never fetched, or a URL: only the remote can say whether it has branches

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 
-from enforcer.model import CLAIM_REFS, Claim, FileEdit, RefUpdate, StagedChange, Violation, claim_path, within
+from enforcer.model import (CLAIM_NAMESPACES, CLAIM_REFS, ENV_CLAIM_REFS, ENV_PREFIX, Claim, FileEdit, RefUpdate, StagedChange,
+                            Violation, claim_path, within)
 from enforcer.pathmatch import anchored_literal, may_match_inside
 from enforcer.policies.ownership import changed_paths
 from enforcer.policy import OwnerEntry, Policy
@@ -40,7 +41,7 @@ def _until(claim: Claim) -> str:
 
 
 def check(policy: Policy, request: RefUpdate | StagedChange | FileEdit) -> Iterator[Violation]:
-    if isinstance(request, RefUpdate) and request.ref.startswith(CLAIM_REFS):
+    if isinstance(request, RefUpdate) and request.ref.startswith(CLAIM_NAMESPACES):
         yield from _judge_claim_ref(policy, request)
         return
     others = [c for c in live_claims(request) if c.holder != request.actor]
@@ -82,11 +83,25 @@ def _judge_claim_ref(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
     if not request.now < claim.expires <= request.now + policy.claims_ttl + CLOCK_SKEW:
         yield Violation("claims", "claims.ttl", f"the claim on {path} must expire after now and within "
                         f"claims.ttl ({policy.claims_ttl} s)", f"expires <now + at most {policy.claims_ttl}>")
-    yield from _judge_cover(policy, actor, path)
+    if request.ref.startswith(ENV_CLAIM_REFS):
+        yield from _judge_environment(policy, path)
+    else:
+        yield from _judge_cover(policy, actor, path)
     for other in live:
-        if other.holder != actor and (other.path.startswith(path) or path.startswith(other.path)):
+        if other.holder != actor and (other.path == path or path.endswith("/") and other.path.endswith("/") and (
+                other.path.startswith(path) or path.startswith(other.path))):
             yield Violation("claims", "claims.held", f"{other.path} is claimed by {other.holder} until "
                             f"{_until(other)}, so {path} cannot be claimed", "claim another directory, or wait")
+
+
+def _judge_environment(policy: Policy, path: str) -> Iterator[Violation]:
+    """An environment is claimed when the policy marks it `exclusive`: one actor at a time."""
+    name = path[len(ENV_PREFIX):]
+    env = policy.environments.get(name)
+    if env is None or not env.exclusive:
+        what = "is not defined" if env is None else "is not exclusive"
+        yield Violation("claims", "claims.environment", f"environment {name!r} {what}: only an environment the "
+                        "policy marks `exclusive: true` is claimed", "claim an exclusive environment, or a directory")
 
 
 def covered_entries(policy: Policy, directory: str) -> list[OwnerEntry]:

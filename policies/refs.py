@@ -6,7 +6,7 @@ included until the deploy runner that reads them exists.
 """
 from __future__ import annotations
 
-from enforcer.model import CLAIM_REFS, RefUpdate, Violation
+from enforcer.model import CLAIM_NAMESPACES, RefUpdate, Violation
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
     if request.kind == "other":
         yield Violation("refs", "refs.namespace", f"{request.ref} is outside refs/heads/ and refs/tags/",
                         "push branches and tags only")
-    elif request.kind == "enforcer" and not request.ref.startswith(CLAIM_REFS):
+    elif request.kind == "enforcer" and not request.ref.startswith(CLAIM_NAMESPACES):
         yield Violation("refs", "refs.namespace",
                         f"{request.ref}: of refs/enforcer/ only claims (refs/enforcer/claims/<dir>) are accepted",
                         "claim a directory under refs/enforcer/claims/; approvals are not accepted by push")

@@ -146,17 +146,19 @@ def test_every_worktree_sees_a_claim_at_once(clone: Path, tmp_path: Path) -> Non
 
 
 def test_an_exclusive_environment_is_claimed_under_its_own_refs(clone: Path) -> None:
-    """env:NAME is refs/enforcer/env-claims/NAME, judged by the core like any claim ref; until a
-    rule accepts that namespace (docs/claims.md), the core refuses it and nothing is written."""
-    proc = run(clone, "task_worker1", "claim", "env:env3")
-    assert proc.returncode == 1 and "refs/enforcer/env-claims/env3" in proc.stderr
-    assert listed(clone) == {}
-
-
-@pytest.mark.xfail(strict=True, reason="no rule accepts refs/enforcer/env-claims/ yet (docs/claims.md)")
-def test_an_exclusive_environment_claim_is_accepted(clone: Path) -> None:
+    """env:NAME is refs/enforcer/env-claims/NAME, judged by the core like any claim ref: one actor
+    at a time, and only an environment the policy marks exclusive."""
     assert run(clone, "task_worker1", "claim", "env:env3").returncode == 0
+    assert git(clone, "for-each-ref", "--format=%(refname)", "refs/enforcer/env-claims/") == \
+        "refs/enforcer/env-claims/env3"
     assert listed(clone)["env:env3"]["holder"] == "task_worker1"
+    held = run(clone, "task_worker2", "claim", "env:env3")
+    assert held.returncode == 1 and "claims.held" in held.stdout + held.stderr
+    assert run(clone, "task_worker2", "claim", "env:env30").returncode == 1  # no such environment
+    refused = run(clone, "task_worker2", "claim", "env:qa")  # defined, not exclusive
+    assert refused.returncode == 1 and "claims.environment" in refused.stdout + refused.stderr
+    assert run(clone, "task_worker1", "release", "env:env3").returncode == 0
+    assert run(clone, "task_worker2", "claim", "env:env3").returncode == 0
 
 
 def race(repo: Path, claims: list[tuple[str, str]]) -> list[int]:

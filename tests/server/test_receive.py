@@ -564,3 +564,14 @@ def test_a_symlink_at_a_claimed_directorys_own_path_is_under_the_claim(server: S
     git(server.clone, "commit", "-qm", "src is a link now")
     proc = server.push("task_worker2", "feature/link-1124")
     assert proc.returncode != 0 and "claims.held" in proc.stderr
+
+
+def test_an_exclusive_environment_is_claimed_through_the_server(server: Server) -> None:
+    """refs/enforcer/env-claims/<env>: one actor at a time, and only where `exclusive: true`."""
+    env3 = "refs/enforcer/env-claims/env3"
+    assert server.push("task_worker1", f"{claim(server, 'task_worker1')}:{env3}").returncode == 0
+    held = server.push("task_worker2", f"+{claim(server, 'task_worker2')}:{env3}")
+    assert held.returncode != 0 and "claims.held" in held.stderr
+    qa = server.push("task_worker2", f"{claim(server, 'task_worker2')}:refs/enforcer/env-claims/qa")
+    assert qa.returncode != 0 and "claims.environment" in qa.stderr and server.ref("refs/enforcer/env-claims/qa") is None
+    assert server.push("task_worker1", f":{env3}").returncode == 0  # the holder releases it
