@@ -209,6 +209,13 @@ class Repo:
                 if len(lines) >= 3 and lines[0] else False
         return self._layout if isinstance(self._layout, tuple) else None
 
+    def common_dir(self) -> str:
+        """The common git directory (shared by every worktree), absolute."""
+        found = self.layout()
+        if found:
+            return found[1][1]
+        return os.path.join(os.path.abspath(self.path), _decode(self.run("rev-parse", "--git-common-dir")).strip())
+
     def toplevel(self) -> str | None:
         """The working tree's root; None in a bare repository, or outside any."""
         found = self.layout()

@@ -117,6 +117,18 @@ def module_command(module: str) -> str:
     return f"{shlex.quote(sys.executable)} -P -c {shlex.quote(f'import sys; {call}')}"
 
 
+LAUNCHER = "enforcer"  # in <common git dir>/enforcer/: enforcer, started as the hooks start
+
+
+def write_launcher(common_dir: Path) -> Path:
+    """``enforcer`` without the console script's start-up (site and its .pth files), for what an
+    agent runs on every tool call: `agent-hook claude`, `command LINE` (docs/agents.md)."""
+    target = common_dir / "enforcer" / LAUNCHER
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write_executable(target, f'#!/bin/sh\n{MARKER}\nexec {python_command()} "$@"\n')
+    return target
+
+
 def shim_text(hook: str) -> str:
     if hook == "post-receive":
         return POST_RECEIVE

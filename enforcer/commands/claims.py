@@ -6,7 +6,7 @@ import os
 
 import click
 
-from enforcer.commands.common import FORMAT
+from enforcer.commands.common import FORMATS
 from enforcer.errors import EnforcerError
 
 TYPE_CHECKING = False
@@ -99,7 +99,7 @@ def release(directory: str, actor: str | None, policy_file: str | None, remote: 
 
 
 @click.command()
-@click.option("--format", "fmt", type=FORMAT, default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @_remote
 def claims(fmt: str, remote: str | None) -> int:
     """List the claims, live and expired (a clone reads its remote's first)."""

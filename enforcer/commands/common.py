@@ -1,7 +1,6 @@
-"""What several commands share: the policy a clone judges by, and who acts in a clone."""
+"""What several commands share: the policy a clone judges by, and who acts in a clone (without click,
+which the agents' fast path never loads)."""
 from __future__ import annotations
-
-import click
 
 from enforcer.errors import EnforcerError
 from enforcer.policy import Policy, load_policy
@@ -10,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
     from enforcer.model import Claim
 
-FORMAT = click.Choice(["text", "json"])
+FORMATS = ["text", "json"]  # click.Choice(FORMATS): this module stays free of click for enforcer.main's fast paths
 
 
 def clone_policy(policy_file: str | None) -> Policy:

@@ -5,12 +5,12 @@ import time
 
 import click
 
-from enforcer.commands.common import FORMAT
+from enforcer.commands.common import FORMATS
 from enforcer.errors import EnforcerError
 
 
 @click.command()
-@click.option("--format", "fmt", type=FORMAT, default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0), help="The newest N decisions.")
 def decisions(fmt: str, limit: int) -> int:
     """List the recorded decisions of this (bare) repository, newest first (reading changes nothing)."""

@@ -72,6 +72,12 @@ def install(server: str | None, layout: str, mode: str) -> int:
         Repo(server).set_config("receive.advertisePushOptions", "true")
         click.echo(f"{server}: receive.advertisePushOptions = true (for -o enforcer.break-glass=...)")
         click.echo(f"{server}: {_server_policy_state(Repo(server))}")
+    else:
+        from enforcer.install import write_launcher
+
+        launcher = write_launcher(Path(Repo().common_dir()))
+        click.echo(f"{launcher}: enforcer started as the hooks start, for agents (`agent-hook claude`, "
+                   "`command LINE`: docs/agents.md)")
     return 0
 
 

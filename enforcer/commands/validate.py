@@ -5,13 +5,13 @@ import json
 
 import click
 
-from enforcer.commands.common import FORMAT
+from enforcer.commands.common import FORMATS
 from enforcer.errors import EnforcerError
 
 
 @click.command()
 @click.argument("file", default="policy.yaml", metavar="[FILE]")
-@click.option("--format", "fmt", type=FORMAT, default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 def validate(file: str, fmt: str) -> int:
     """Check a policy file: schema, names, regexes, conflicts, and its own tests.
 
