@@ -24,7 +24,15 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
     from enforcer.model import Request
 
-WRITES = (">", ">>", ">|", "&>", "&>>", "<>")  # redirections that write their target
+WRITES = (">", ">>", ">|", "&>", "&>>", "<>", ">&")  # redirections that write their target (>&N: a descriptor)
+# options whose value is a file the command writes (git log --output=F, curl -o F, ...)
+OUTPUT_OPTIONS = {
+    "git": ("--output", "-o"),
+    "curl": ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii", "--stderr",
+             "--etag-save", "--hsts", "--alt-svc", "--libcurl"),
+    "wget": ("-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix"),
+    "sort": ("-o", "--output"), "tar": ("-f", "--file"),
+}
 # commands whose operands (all, or the last) are files they write, create or remove
 WRITES_OPERANDS = frozenset({"tee", "rm", "rmdir", "unlink", "touch", "truncate", "mkdir", "shred"})
 WRITES_LAST = frozenset({"cp", "mv", "ln", "install", "rsync"})
@@ -119,8 +127,10 @@ def _repo(cwd: str) -> Repo | None:
 def _written(command: Any) -> list[str]:
     """The files a simple command writes: its redirections' targets, and its operands where the
     command writes them."""
-    targets = [target for op, target in command.redirects if op.lstrip("0123456789") in WRITES]
+    targets = [target for op, target in command.redirects if op.lstrip("0123456789") in WRITES
+               and not (op.endswith(">&") and (target.isdigit() or target == "-"))]  # >&2: a descriptor
     name, args = command.argv[0] if command.argv else "", command.argv[1:]
+    targets += _option_values(args, OUTPUT_OPTIONS.get(name, ()))
     operands = [a for a in args if not a.startswith("-")]
     if name in WRITES_OPERANDS:
         targets += operands
@@ -132,6 +142,20 @@ def _written(command: Any) -> list[str]:
     elif name == "dd":
         targets += [a[3:] for a in args if a.startswith("of=")]
     return targets
+
+
+def _option_values(args: Sequence[str], options: Sequence[str]) -> list[str]:
+    """The values given to ``options``: `--output=F`, `--output F`, `-o F`, `-oF`."""
+    found = []
+    for i, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if equals and name in options and name.startswith("--"):
+            found.append(value)
+        elif arg in options and i + 1 < len(args):
+            found.append(args[i + 1])
+        elif len(arg) > 2 and arg[:2] in options and not arg.startswith("--"):
+            found.append(arg[2:])
+    return found
 
 
 # -- git ---------------------------------------------------------------------------------------

@@ -129,6 +129,14 @@ def write_launcher(common_dir: Path) -> Path:
     return target
 
 
+def remove_launcher(common_dir: Path) -> list[str]:
+    target = common_dir / "enforcer" / LAUNCHER
+    if not is_ours(target):
+        return []
+    target.unlink()
+    return [f"{target}: removed"]
+
+
 def shim_text(hook: str) -> str:
     if hook == "post-receive":
         return POST_RECEIVE

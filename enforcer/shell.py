@@ -854,6 +854,8 @@ class _Walker:
                 values[c] = ""
             i += 1
         rest = words[i:]
+        if "e" in values:  # -e NAME=value: the new shell's environment (PROMPT_COMMAND, BASH_ENV run code)
+            self.opaque.append(f"tmux {sub} -e sets the environment of the shell it starts")
         target = values.get("s" if kind == "new-session" else "t")
         session = _session(target) if target else None
         if kind == "send-keys":
@@ -874,14 +876,15 @@ class _Walker:
         how = "tmux send-keys" + (f" -t {session}" if session else "")
         lines, current = [], ""
         for key in keys:
-            if literal or not _is_key_name(key):
+            name = None if literal else _key_name(key)
+            if name is None:
                 current += key
-            elif key in _ENTER_KEYS:
+            elif name in _ENTER_LOWER:
                 lines.append(current)
                 current = ""
-            elif key == "Space":
+            elif name == "space":
                 current += " "
-            elif key in ("C-c", "C-u"):
+            elif name in ("c-c", "c-u"):
                 current = ""  # interrupts or clears what was typed
             else:
                 self.opaque.append(f"tmux key {key} may run or recall a command")
@@ -945,16 +948,24 @@ def _session(target: str) -> str:
     return target.lstrip("=").split(":", 1)[0].split(".", 1)[0] if not target.startswith("%") else target
 
 
-def _is_key_name(key: str) -> bool:
-    """Whether tmux reads ``key`` as a key name (else it types its characters)."""
-    base = key
-    while len(base) > 2 and base[:2] in ("C-", "M-", "S-"):
+_ENTER_LOWER = frozenset(k.lower() for k in _ENTER_KEYS)
+_TMUX_LOWER = frozenset(k.lower() for k in _TMUX_KEYS)
+
+
+def _key_name(key: str) -> str | None:
+    """The key tmux reads ``key`` as, lower-cased (tmux ignores case in key names and modifiers,
+    and reads 0x.. as a key code), or None where it types the word's characters."""
+    low = key.lower()
+    if low.startswith("0x") and len(low) > 2:
+        return low  # a key code: never judged as text
+    base = low
+    while len(base) > 2 and base[:2] in ("c-", "m-", "s-"):
         base = base[2:]
     if base.startswith("^") and len(base) == 2:
-        return True
-    if base != key:
-        return len(base) == 1 or base in _TMUX_KEYS or base in _ENTER_KEYS
-    return key in _TMUX_KEYS or key in _ENTER_KEYS
+        return low
+    if base != low:
+        return low if len(base) == 1 or base in _TMUX_LOWER or base in _ENTER_LOWER else None
+    return low if low in _TMUX_LOWER or low in _ENTER_LOWER else None
 
 
 # (flags, short options with an argument, what it does)

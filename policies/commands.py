@@ -33,7 +33,21 @@ RUNS_OTHER = frozenset({
     "GIT_CONFIG", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
     "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "PROMPT_COMMAND",
     "PYTHONSTARTUP", "PYTHONPATH", "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "PATH", "IFS", "SHELLOPTS",
+    # which repository, index or config git uses (a repository the agent wrote can run its programs),
+    # and where it writes traces
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_TEMPLATE_DIR", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONHOME", "PYTHONUSERBASE",
 })
+RUNS_OTHER_PREFIXES = ("GIT_TRACE", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
+# git's options that pick another repository or configuration: any setting may name a program
+# (core.fsmonitor, core.editor, diff.external, alias.x=!cmd, include.path, ...)
+GIT_OTHER = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "--namespace", "--super-prefix")
+# subcommand options that run a program given on the line
+GIT_RUNS = {"difftool": ("-x", "--extcmd", "-t", "--tool"), "mergetool": ("-t", "--tool"),
+            "rebase": ("-x", "--exec"), "bisect": ("run",), "submodule": ("foreach",),
+            "filter-branch": ("--tree-filter", "--index-filter", "--msg-filter", "--commit-filter",
+                              "--env-filter", "--parent-filter", "--tag-name-filter")}
 # what switches client hooks off: git's own flag, hook managers' switches
 HOOKS_OFF_VARIABLES = frozenset({"HUSKY", "SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG", "LEFTHOOK", "GIT_HOOKS_PATH"})
 HOOKS_OFF_CONFIG = ("core.hookspath",)
@@ -82,9 +96,12 @@ def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] |
     shown = f"{text[:200]}{' ...' if len(text) > 200 else ''}"
     yield from _switches(command, shown)
     for name, _ in _assigned(command):
-        if name in RUNS_OTHER:
+        if name in RUNS_OTHER or name.startswith(RUNS_OTHER_PREFIXES):
             yield Violation("commands", "commands.runs_other", f"{shown}: {name}= makes it run another program",
                             f"run it without {name}=, or ask a person", severity="ask")
+    for option in _git_runs(command.argv):
+        yield Violation("commands", "commands.runs_other", f"{shown}: {option} may make git run another program "
+                        "or use another repository", f"run it without {option}, or ask a person", severity="ask")
     rule, rules = _rules(policy, role)
     denied = _first_match(rules["deny"], text)
     if denied is not None:
@@ -123,6 +140,23 @@ def _switches(command: Any, shown: str) -> Iterator[Violation]:
     if hooks_off:
         yield Violation("commands", "commands.hooks_off", f"{shown}: {', '.join(hooks_off)} switches enforcement off",
                         "run it with the hooks on; the server judges the push anyway")
+
+
+def _git_runs(argv: Sequence[str]) -> list[str]:
+    """git's own options, and its subcommands' options, that may run a program the line names."""
+    if argv[:1] != ("git",):
+        return []
+    found = []
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        option = argv[i].split("=", 1)[0]
+        if option in GIT_OTHER:
+            found.append(option)
+        i += 2 if argv[i] in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path") else 1
+    sub = argv[i] if i < len(argv) else ""
+    runs = GIT_RUNS.get(sub, ())
+    found += [a.split("=", 1)[0] for a in argv[i + 1:] if a.split("=", 1)[0] in runs]
+    return found
 
 
 def _assigned(command: Any) -> list[tuple[str, str]]:

@@ -185,3 +185,18 @@ def test_claude_code_bash_edit_and_write(clone: Path) -> None:
                                   b'{"tool_name": "Bash", "tool_input": {"command": ""}}', b"\xff\xfe"])
 def test_claude_code_bad_input_is_denied_with_exit_0(clone: Path, data: bytes) -> None:
     assert claude(clone, data)["permissionDecision"] == "deny"
+
+
+def test_the_launcher_install_writes_answers_and_uninstall_removes_it(tmp_path: Path) -> None:
+    """`enforcer install` writes .git/enforcer/enforcer (enforcer without site, for agents)."""
+    repo = policy_repo(tmp_path / "r")
+    assert enforcer(repo, "install").returncode == 0
+    launcher = repo / ".git" / "enforcer" / "enforcer"
+    call = json.dumps({"tool_name": "Bash", "tool_input": {"command": "rm -rf build"}, "cwd": str(repo)})
+    proc = subprocess.run([str(launcher), "agent-hook", "claude"], cwd=repo, input=call, capture_output=True,
+                          text=True, env={**__import__("os").environ, "ENFORCER_ACTOR": W1})
+    assert proc.returncode == 0 and json.loads(proc.stdout)["hookSpecificOutput"]["permissionDecision"] == "ask"
+    command = subprocess.run([str(launcher), "command", "git status"], cwd=repo, capture_output=True, text=True,
+                             env={**__import__("os").environ, "ENFORCER_ACTOR": W1})
+    assert command.returncode == 0, command.stderr
+    assert enforcer(repo, "uninstall").returncode == 0 and not launcher.exists()

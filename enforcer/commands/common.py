@@ -13,8 +13,19 @@ FORMATS = ["text", "json"]  # click.Choice(FORMATS): this module stays free of c
 
 
 def clone_policy(policy_file: str | None) -> Policy:
-    """--policy, else the working tree's policy.yaml."""
-    return load_policy(policy_file or "policy.yaml")
+    """--policy, else policy.yaml at the working tree's root (not the current directory's: a
+    policy.yaml an agent wrote in a subdirectory judges nothing)."""
+    if policy_file:
+        return load_policy(policy_file)
+    import os
+
+    from enforcer.git import GitError, Repo
+
+    try:
+        root = Repo().toplevel()
+    except GitError:
+        root = None
+    return load_policy(os.path.join(root, "policy.yaml") if root else "policy.yaml")
 
 
 def clone_actor(policy: Policy, explicit: str | None) -> str:

@@ -106,5 +106,10 @@ def uninstall(server: str | None, layout: str, mode: str) -> int:
     if server is not None:
         hooks = ("pre-receive", "update", "post-receive", "reference-transaction")
     lines = do_uninstall(hooks_dir, hooks, d_folders)
+    if server is None:
+        from enforcer.git import Repo
+        from enforcer.install import remove_launcher
+
+        lines += remove_launcher(Path(Repo().common_dir()))
     click.echo("\n".join(lines) if lines else "no enforcer hooks were installed")
     return 0
