@@ -29,7 +29,9 @@ WRITES = (">", ">>", ">|", "&>", "&>>", "<>", ">&")  # redirections that write t
 OUTPUT_OPTIONS = {
     "git": ("--output", "-o"),
     "curl": ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii", "--stderr",
-             "--etag-save", "--hsts", "--alt-svc", "--libcurl"),
+             "--etag-save", "--hsts", "--alt-svc", "--libcurl", "--output-dir"),
+    "pytest": ("--log-file", "--junitxml", "--junit-xml", "--basetemp", "--debug", "--report-log", "--result-log",
+               "--resultlog"),
     "wget": ("-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix"),
     "sort": ("-o", "--output"), "tar": ("-f", "--file"),
 }
@@ -100,6 +102,7 @@ def _judged(policy: Policy, actor: str | None, line: str, commands: Sequence[Any
     why = list(opaque)
     derived: list[tuple[str, Request]] = []
     for command in commands:
+        why += _unseen(command)
         for target in _written(command):
             if target in DEVICES:
                 continue
@@ -130,6 +133,8 @@ def _written(command: Any) -> list[str]:
     targets = [target for op, target in command.redirects if op.lstrip("0123456789") in WRITES
                and not (op.endswith(">&") and (target.isdigit() or target == "-"))]  # >&2: a descriptor
     name, args = command.argv[0] if command.argv else "", command.argv[1:]
+    if _pytest(command.argv):
+        name, args = "pytest", args[2:] if name.startswith("python") else args
     targets += _option_values(args, OUTPUT_OPTIONS.get(name, ()))
     operands = [a for a in args if not a.startswith("-")]
     if name in WRITES_OPERANDS:
@@ -145,7 +150,8 @@ def _written(command: Any) -> list[str]:
 
 
 def _option_values(args: Sequence[str], options: Sequence[str]) -> list[str]:
-    """The values given to ``options``: `--output=F`, `--output F`, `-o F`, `-oF`."""
+    """The values given to ``options``: `--output=F`, `--output F`, `-o F`, `-oF`, and in a cluster of
+    short flags (`-sSLo F`, `-sSLoF`) the one that takes a value ends it."""
     found = []
     for i, arg in enumerate(args):
         name, equals, value = arg.partition("=")
@@ -153,9 +159,38 @@ def _option_values(args: Sequence[str], options: Sequence[str]) -> list[str]:
             found.append(value)
         elif arg in options and i + 1 < len(args):
             found.append(args[i + 1])
-        elif len(arg) > 2 and arg[:2] in options and not arg.startswith("--"):
-            found.append(arg[2:])
-    return found
+        elif len(arg) > 2 and arg[0] == "-" and arg[1] != "-":
+            for j, letter in enumerate(arg[1:], 1):
+                if "-" + letter in options:
+                    found.append(arg[j + 1:] or (args[i + 1] if i + 1 < len(args) else ""))
+                    break
+    return [f for f in found if f]
+
+
+def _pytest(argv: Sequence[str]) -> bool:
+    return argv[:1] in (("pytest",), ("py.test",)) or (
+        bool(argv) and argv[0].startswith("python") and tuple(argv[1:3]) == ("-m", "pytest"))
+
+
+def _unseen(command: Any) -> list[str]:
+    """Options whose effect the line does not show: a file of more options, settings read from
+    elsewhere, an upload to a file: URL (a write of that path)."""
+    argv, why = command.argv, []
+    if argv[:1] == ("curl",):
+        if any(a in ("-K", "--config") or a.startswith("--config=") or (a.startswith("-K") and len(a) > 2)
+               for a in argv[1:]):
+            why.append(f"{command.text[:80]}: curl reads more options from a file")
+        if any(a.lower().startswith(("file:", "scp:", "sftp:", "smb:", "ftp:")) for a in argv[1:]):
+            why.append(f"{command.text[:80]}: curl with a non-HTTP URL may write or upload files")
+    if _pytest(argv):
+        tricky = ("-o", "--override-ini", "-p", "-c", "--config-file", "--rootdir", "--confcutdir", "--pyargs")
+        if any(a.split("=", 1)[0] in tricky or (a.startswith(("-o", "-p", "-c")) and len(a) > 2 and a[1] != "-")
+               for a in argv[1:]):
+            why.append(f"{command.text[:80]}: pytest options that change what it loads or where it writes")
+    return why
+
+
+# -- git ---
 
 
 # -- git ---------------------------------------------------------------------------------------
@@ -176,6 +211,9 @@ def _git(policy: Policy, actor: str | None, command: Any, cwd: str, now: float, 
     repo = _repo(where)
     if repo is None:
         return [], [f"{command.text[:80]}: runs in {where!r}, which is no repository here"]
+    if where != cwd and repo.layout() != _repo(cwd).layout():  # type: ignore[union-attr]
+        # a directory the agent wrote can be a repository whose config runs programs
+        return [], [f"{command.text[:80]}: git -C into another repository ({where!r})"]
     if sub == "push":
         return _push(policy, actor, repo, rest, command.text[:80], now, claims, actor_vars)
     if sub == "commit":

@@ -831,10 +831,14 @@ class _Walker:
 
     def tmux_command(self, words: list[str]) -> None:
         sub = words[0]
+        if any("#(" in w for w in words):  # a format's #(...) runs a shell command
+            self.opaque.append(f"tmux {sub}: #(...) in a format runs a shell command")
         spec = _TMUX.get(sub)
         if spec is None:
             if sub in _TMUX_OPAQUE:
                 self.opaque.append(f"tmux {sub} runs tmux or shell commands")
+            elif sub not in _TMUX_HARMLESS:  # writes files, types text, sets what later shells run, ...
+                self.opaque.append(f"tmux {sub}: not a tmux command enforcer knows to be harmless")
             return
         flags, short_arg, kind = spec
         values: dict[str, str] = {}
@@ -982,6 +986,15 @@ for _names, _spec in (
         (("display-popup", "popup"), ("BCEk", "bcdehsStTwxy", "popup"))):
     for _n in _names:
         _TMUX[_n] = _spec
+# tmux commands that only look, attach, move between or end sessions, windows and panes
+_TMUX_HARMLESS = frozenset({
+    "list-sessions", "ls", "list-windows", "lsw", "list-panes", "lsp", "list-clients", "lsc", "list-buffers",
+    "lsb", "has-session", "has", "attach-session", "attach", "a", "detach-client", "detach", "kill-session",
+    "kill-window", "killw", "kill-pane", "killp", "select-window", "selectw", "select-pane", "selectp",
+    "switch-client", "switchc", "next-window", "next", "previous-window", "prev", "last-window", "last",
+    "rename-session", "rename", "rename-window", "renamew", "resize-pane", "resizep", "capture-pane", "capturep",
+    "display-panes", "displayp", "list-keys", "lsk", "show-options", "show", "show-environment", "showenv",
+    "clear-history", "clearhist", "refresh-client", "refresh", "kill-server", "start-server", "start"})
 _TMUX_OPAQUE = frozenset({"if-shell", "if", "source-file", "source", "bind-key", "bind", "set-hook",
                           "command-prompt", "confirm-before", "confirm", "display-menu", "menu"})
 

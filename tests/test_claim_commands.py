@@ -163,16 +163,9 @@ def test_an_exclusive_environment_is_claimed_under_its_own_refs(clone: Path) -> 
 
 def race(repo: Path, claims: list[tuple[str, str]]) -> list[int]:
     """Start every `enforcer claim` at once (processes); their exit codes."""
-    procs = [subprocess.Popen(["enforcer", "claim", directory], cwd=repo, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "ENFORCER_ACTOR": actor})
-             for actor, directory in claims]
-    codes = []
-    for p in procs:
-        _, err = p.communicate()
-        assert "Traceback" not in err and p.returncode in (0, 1), err
-        codes.append(p.returncode)
-    return codes
+    from tests.server.test_claim_races import claim_at_once
+
+    return claim_at_once([repo] * len(claims), claims)
 
 
 @pytest.mark.parametrize("shape", ["same", "nested"])
