@@ -211,7 +211,8 @@ def _git(policy: Policy, actor: str | None, command: Any, cwd: str, now: float, 
     repo = _repo(where)
     if repo is None:
         return [], [f"{command.text[:80]}: runs in {where!r}, which is no repository here"]
-    if where != cwd and repo.layout() != _repo(cwd).layout():  # type: ignore[union-attr]
+    here = _repo(cwd) if where != cwd else repo
+    if here is None or repo.layout() != here.layout():
         # a directory the agent wrote can be a repository whose config runs programs
         return [], [f"{command.text[:80]}: git -C into another repository ({where!r})"]
     if sub == "push":

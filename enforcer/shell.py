@@ -586,6 +586,14 @@ class _Walker:
         if any(n.type in ("variable_name", "simple_expansion", "expansion", "subscript") for n in _descendants(node)):
             self.opaque.append(f"arithmetic on a variable's value: {_snippet(self.text(node))}")
 
+    def on_loop(self, node: Node, depth: int) -> None:
+        """``for NAME in ...`` / ``select NAME in ...`` sets NAME for the body, as an assignment
+        would (an exported NAME such as HOME or PATH changes what the body's commands run)."""
+        variable = node.child_by_field_name("variable")
+        if variable is not None:
+            self.add((), [f"{self.text(variable)}="], [], ())
+        self.visit_children(node, depth)
+
     def on_compound(self, node: Node, depth: int) -> None:
         if node.children and node.children[0].type == "((":
             self.arithmetic(node)
@@ -864,6 +872,8 @@ class _Walker:
         session = _session(target) if target else None
         if kind == "send-keys":
             self.send_keys(rest, session, literal="l" in values, hex_keys="H" in values)
+        elif not rest and kind in ("new-window", "split-window", "respawn"):  # a shell nobody's keys are judged in
+            self.opaque.append(f"tmux {sub} starts a shell whose window a session's name may stand for")
         elif rest and not (kind == "run-shell" and "C" in values):
             label = f"tmux {sub}" + (f" -t {session}" if session and kind != "new-session" else "") + \
                 (f" -s {session}" if session and kind == "new-session" else "")
@@ -992,9 +1002,9 @@ _TMUX_HARMLESS = frozenset({
     "lsb", "has-session", "has", "attach-session", "attach", "a", "detach-client", "detach", "kill-session",
     "kill-window", "killw", "kill-pane", "killp", "select-window", "selectw", "select-pane", "selectp",
     "switch-client", "switchc", "next-window", "next", "previous-window", "prev", "last-window", "last",
-    "rename-session", "rename", "rename-window", "renamew", "resize-pane", "resizep", "capture-pane", "capturep",
+    "resize-pane", "resizep", "capture-pane", "capturep",
     "display-panes", "displayp", "list-keys", "lsk", "show-options", "show", "show-environment", "showenv",
-    "clear-history", "clearhist", "refresh-client", "refresh", "kill-server", "start-server", "start"})
+    "clear-history", "clearhist", "refresh-client", "refresh"})  # not rename-*: a session's name is its actor
 _TMUX_OPAQUE = frozenset({"if-shell", "if", "source-file", "source", "bind-key", "bind", "set-hook",
                           "command-prompt", "confirm-before", "confirm", "display-menu", "menu"})
 
@@ -1017,4 +1027,5 @@ _HANDLERS = {
     "arithmetic_expansion": _Walker.on_arithmetic,
     "c_style_for_statement": _Walker.on_arithmetic,
     "compound_statement": _Walker.on_compound,
+    "for_statement": _Walker.on_loop,
 }

@@ -39,7 +39,7 @@ RUNS_OTHER = frozenset({
     "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_TEMPLATE_DIR", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX",
     "PYTEST_DEBUG_TEMPROOT", "TMPDIR", "HOME", "XDG_CONFIG_HOME", "CURL_HOME", "LESSOPEN", "LESSCLOSE", "LESS",
-    "LESSKEY", "MANPAGER", "BROWSER",
+    "LESSKEY", "MANPAGER", "BROWSER", "TMUX", "TMUX_TMPDIR",
 })
 RUNS_OTHER_PREFIXES = ("GIT_TRACE", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
 # git's options that pick another repository or configuration: any setting may name a program
@@ -104,6 +104,8 @@ def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] |
     for option in _git_runs(command.argv):
         yield Violation("commands", "commands.runs_other", f"{shown}: {option} may make git run another program "
                         "or use another repository", f"run it without {option}, or ask a person", severity="ask")
+    if not command.argv:  # only assignments (or redirections): it runs nothing the patterns could name
+        return
     rule, rules = _rules(policy, role)
     denied = _first_match(rules["deny"], text)
     if denied is not None:
