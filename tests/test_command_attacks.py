@@ -6,44 +6,16 @@ command through tmux. Each test names what the agent could do; each failed befor
 Lines are only ever judged here, never run."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from enforcer.command_facts import command_line
-from enforcer.engine import decide
-from enforcer.policy import load_policy_bytes
-from tests.conftest import SOP, enforcer, git, policy_repo
-
-POLICY = load_policy_bytes(SOP.read_bytes(), "sop.yaml", cache_dir="")
-W1, RUNNER = "task_worker1", "command_runner"
-MATH = "basic_edu_apps_final/environments/math"
-
+from tests.attacks import MATH, RUNNER, W1, scratch_clone, verdict
+from tests.conftest import enforcer
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone on feature/x-1124 (pushed) of a remote holding main, with edu_worker1's math directory."""
-    base = tmp_path_factory.mktemp("attacks")
-    source = policy_repo(base / "source")
-    git(base, "clone", "-q", "--bare", str(source), "origin.git")
-    git(base, "clone", "-q", str(base / "origin.git"), "clone")
-    work = base / "clone"
-    git(work, "switch", "-qc", "feature/x-1124")
-    (work / MATH).mkdir(parents=True)
-    (work / MATH / "lesson.py").write_text("a\n")
-    (work / "src").mkdir()
-    (work / "src" / "app.py").write_text("a\n")
-    (work / "docs").mkdir()
-    (work / "docs" / "plan.md").write_text("a\n")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "a")
-    git(work, "push", "-q", "-u", "origin", "feature/x-1124")
-    return work
-
-
-def verdict(clone: Path, actor: str, line: str) -> str:
-    return decide(POLICY, command_line(POLICY, actor, line, str(clone), now=time.time())).verdict
+    return scratch_clone(tmp_path_factory.mktemp("attacks"))
 
 
 TMUX_ENTER = [

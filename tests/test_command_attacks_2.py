@@ -6,38 +6,16 @@ show. Each test's docstring says what the agent could do and where a fix belongs
 Lines are only ever judged here, never run."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from enforcer.command_facts import command_line
-from enforcer.engine import decide
-from enforcer.policy import load_policy_bytes
-from tests.conftest import SOP, git, policy_repo
-
-POLICY = load_policy_bytes(SOP.read_bytes(), "sop.yaml", cache_dir="")
-W1, RUNNER = "task_worker1", "command_runner"
-MATH = "basic_edu_apps_final/environments/math"
-
+from tests.attacks import MATH, RUNNER, W1, scratch_clone, verdict
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone on feature/x-1124 (pushed) of a remote holding main, with edu_worker1's math
-    directory, and src/evil: a git directory the agent wrote with plain file writes."""
-    base = tmp_path_factory.mktemp("attacks2")
-    source = policy_repo(base / "source")
-    git(base, "clone", "-q", "--bare", str(source), "origin.git")
-    git(base, "clone", "-q", str(base / "origin.git"), "clone")
-    work = base / "clone"
-    git(work, "switch", "-qc", "feature/x-1124")
-    (work / MATH).mkdir(parents=True)
-    (work / MATH / "lesson.py").write_text("a\n")
-    (work / "src").mkdir()
-    (work / "src" / "app.py").write_text("a\n")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "a")
-    git(work, "push", "-q", "-u", "origin", "feature/x-1124")
+    """The scratch clone, and src/evil: a git directory the agent wrote with plain file writes."""
+    work = scratch_clone(tmp_path_factory.mktemp("attacks2"))
     evil = work / "src" / "evil"  # what `cat > src/evil/config <<EOF ...` (allowed) and the Write tool make
     (evil / "objects" / "info").mkdir(parents=True)
     (evil / "objects" / "info" / "keep").write_text("")
@@ -46,10 +24,6 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (evil / "config").write_text(
         "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = ..\n\tfsmonitor = touch /tmp/pwned\n")
     return work
-
-
-def verdict(clone: Path, actor: str, line: str) -> str:
-    return decide(POLICY, command_line(POLICY, actor, line, str(clone), now=time.time())).verdict
 
 
 TMUX_UNMODELLED = [

@@ -6,41 +6,20 @@ docstring says what the agent could do and where a fix belongs.
 Lines are only ever judged here, never run."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from enforcer.command_facts import command_line
-from enforcer.engine import decide
-from enforcer.policy import load_policy_bytes
-from tests.conftest import SOP, git, policy_repo
-
-POLICY = load_policy_bytes(SOP.read_bytes(), "sop.yaml", cache_dir="")
-W1, RUNNER = "task_worker1", "command_runner"
-
+from tests.attacks import RUNNER, W1, scratch_clone, verdict
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clone on feature/x-1124 (pushed) of a remote holding main, and src/h/.gitconfig: a global
-    git configuration the agent wrote with the allowed Write tool (src/ belongs to nobody)."""
-    base = tmp_path_factory.mktemp("attacks3")
-    source = policy_repo(base / "source")
-    git(base, "clone", "-q", "--bare", str(source), "origin.git")
-    git(base, "clone", "-q", str(base / "origin.git"), "clone")
-    work = base / "clone"
-    git(work, "switch", "-qc", "feature/x-1124")
+    """The scratch clone, and src/h/.gitconfig: a global git configuration the agent wrote with the
+    allowed Write tool (src/ belongs to nobody)."""
+    work = scratch_clone(tmp_path_factory.mktemp("attacks3"))
     (work / "src" / "h").mkdir(parents=True)
-    (work / "src" / "app.py").write_text("a\n")
-    git(work, "add", ".")
-    git(work, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "a")
-    git(work, "push", "-q", "-u", "origin", "feature/x-1124")
     (work / "src" / "h" / ".gitconfig").write_text("[core]\n\tfsmonitor = touch /tmp/pwned\n")
     return work
-
-
-def verdict(clone: Path, actor: str, line: str) -> str:
-    return decide(POLICY, command_line(POLICY, actor, line, str(clone), now=time.time())).verdict
 
 
 LOOP_VARIABLES = [
