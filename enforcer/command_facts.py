@@ -136,6 +136,8 @@ def _written(command: Any) -> list[str]:
     if _pytest(command.argv):
         name, args = "pytest", args[2:] if name.startswith("python") else args
     targets += _option_values(args, OUTPUT_OPTIONS.get(name, ()))
+    if name == "curl":
+        targets += _curl_writes(args)
     operands = [a for a in args if not a.startswith("-")]
     if name in WRITES_OPERANDS:
         targets += operands
@@ -167,6 +169,19 @@ def _option_values(args: Sequence[str], options: Sequence[str]) -> list[str]:
     return [f for f in found if f]
 
 
+def _curl_writes(args: Sequence[str]) -> list[str]:
+    """Files curl names itself: -O/--remote-name(-all) writes each URL's last part here; a
+    --write-out format's %output{FILE} writes FILE."""
+    found = []
+    remote = any(a in ("-O", "--remote-name", "--remote-name-all") or (
+        a.startswith("-") and not a.startswith("--") and "O" in a[1:].split("o")[0]) for a in args)
+    if remote:
+        found += [a.rstrip("/").rsplit("/", 1)[-1] or "index.html" for a in args if "://" in a]
+    for value in _option_values(args, ("-w", "--write-out")):
+        found += [part.split("}", 1)[0].lstrip(">") for part in value.split("%output{")[1:]]
+    return found
+
+
 def _pytest(argv: Sequence[str]) -> bool:
     return argv[:1] in (("pytest",), ("py.test",)) or (
         bool(argv) and argv[0].startswith("python") and tuple(argv[1:3]) == ("-m", "pytest"))
@@ -180,6 +195,9 @@ def _unseen(command: Any) -> list[str]:
         if any(a in ("-K", "--config") or a.startswith("--config=") or (a.startswith("-K") and len(a) > 2)
                for a in argv[1:]):
             why.append(f"{command.text[:80]}: curl reads more options from a file")
+        if any(a in ("-J", "--remote-header-name") for a in argv[1:]) or any(
+                v.startswith("@") for v in _option_values(argv[1:], ("-w", "--write-out"))):
+            why.append(f"{command.text[:80]}: curl takes a file name or format from elsewhere")
         if any(a.lower().startswith(("file:", "scp:", "sftp:", "smb:", "ftp:")) for a in argv[1:]):
             why.append(f"{command.text[:80]}: curl with a non-HTTP URL may write or upload files")
     if _pytest(argv):

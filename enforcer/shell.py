@@ -586,6 +586,16 @@ class _Walker:
         if any(n.type in ("variable_name", "simple_expansion", "expansion", "subscript") for n in _descendants(node)):
             self.opaque.append(f"arithmetic on a variable's value: {_snippet(self.text(node))}")
 
+    def on_expansion(self, node: Node, depth: int) -> None:
+        """``${NAME}`` reads a variable; every other form may evaluate one's value as code: an offset
+        or length (``${P:x}``), a subscript (``${a[x]}``), indirection (``${!x}``), the ``@P``
+        prompt transform, all run ``a[$(cmd)]`` hidden in x."""
+        text = self.text(node)
+        inner = text[2:-1] if text.startswith("${") and text.endswith("}") else ""
+        if not (inner and (inner[0].isalpha() or inner[0] == "_") and all(c.isalnum() or c == "_" for c in inner)):
+            self.opaque.append(f"parameter expansion that may run a variable's value: {_snippet(text)}")
+        self.visit_children(node, depth)
+
     def on_loop(self, node: Node, depth: int) -> None:
         """``for NAME in ...`` / ``select NAME in ...`` sets NAME for the body, as an assignment
         would (an exported NAME such as HOME or PATH changes what the body's commands run)."""
@@ -868,6 +878,8 @@ class _Walker:
         rest = words[i:]
         if "e" in values:  # -e NAME=value: the new shell's environment (PROMPT_COMMAND, BASH_ENV run code)
             self.opaque.append(f"tmux {sub} -e sets the environment of the shell it starts")
+        if kind == "new-session" and "n" in values:  # a window name stands for a session in -t targets
+            self.opaque.append(f"tmux {sub} -n names a window, which -t may take for a session")
         target = values.get("s" if kind == "new-session" else "t")
         session = _session(target) if target else None
         if kind == "send-keys":
@@ -1028,4 +1040,5 @@ _HANDLERS = {
     "c_style_for_statement": _Walker.on_arithmetic,
     "compound_statement": _Walker.on_compound,
     "for_statement": _Walker.on_loop,
+    "expansion": _Walker.on_expansion,
 }

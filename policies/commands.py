@@ -44,7 +44,8 @@ RUNS_OTHER = frozenset({
 RUNS_OTHER_PREFIXES = ("GIT_TRACE", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
 # git's options that pick another repository or configuration: any setting may name a program
 # (core.fsmonitor, core.editor, diff.external, alias.x=!cmd, include.path, ...)
-GIT_OTHER = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "--namespace", "--super-prefix")
+GIT_OTHER = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "--namespace", "--super-prefix",
+             "--bare")  # --bare: the current directory is the repository (a config the agent wrote)
 # subcommand options that run a program given on the line
 GIT_RUNS = {"difftool": ("-x", "--extcmd", "-t", "--tool"), "mergetool": ("-t", "--tool"),
             "rebase": ("-x", "--exec"), "bisect": ("run",), "submodule": ("foreach",),
