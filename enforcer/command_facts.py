@@ -29,7 +29,7 @@ WRITES = (">", ">>", ">|", "&>", "&>>", "<>", ">&")  # redirections that write t
 OUTPUT_OPTIONS = {
     "git": ("--output", "-o"),
     "curl": ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii", "--stderr",
-             "--etag-save", "--hsts", "--alt-svc", "--libcurl", "--output-dir"),
+             "--etag-save", "--hsts", "--alt-svc", "--libcurl", "--output-dir", "--ssl-sessions"),
     "pytest": ("--log-file", "--junitxml", "--junit-xml", "--basetemp", "--debug", "--report-log", "--result-log",
                "--resultlog"),
     "wget": ("-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix"),
@@ -198,10 +198,15 @@ def _unseen(command: Any) -> list[str]:
         if any(a in ("-J", "--remote-header-name") for a in argv[1:]) or any(
                 v.startswith("@") for v in _option_values(argv[1:], ("-w", "--write-out"))):
             why.append(f"{command.text[:80]}: curl takes a file name or format from elsewhere")
+        globbed = "-g" not in argv and "--globoff" not in argv and any(
+            "://" in a and ("{" in a or "[" in a) for a in argv[1:])
+        if globbed:  # -o "#1" is then named by what the URL's glob matched
+            why.append(f"{command.text[:80]}: curl's URL globbing names files the line does not show")
         if any(a.lower().startswith(("file:", "scp:", "sftp:", "smb:", "ftp:")) for a in argv[1:]):
             why.append(f"{command.text[:80]}: curl with a non-HTTP URL may write or upload files")
     if _pytest(argv):
-        tricky = ("-o", "--override-ini", "-p", "-c", "--config-file", "--rootdir", "--confcutdir", "--pyargs")
+        tricky = ("-o", "--override-ini", "-p", "-c", "--config-file", "--rootdir", "--confcutdir", "--pyargs",
+                  "--pastebin")  # --pastebin uploads the output
         if any(a.split("=", 1)[0] in tricky or (a.startswith(("-o", "-p", "-c")) and len(a) > 2 and a[1] != "-")
                for a in argv[1:]):
             why.append(f"{command.text[:80]}: pytest options that change what it loads or where it writes")

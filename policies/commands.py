@@ -39,7 +39,7 @@ RUNS_OTHER = frozenset({
     "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_TEMPLATE_DIR", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONPYCACHEPREFIX",
     "PYTEST_DEBUG_TEMPROOT", "TMPDIR", "HOME", "XDG_CONFIG_HOME", "CURL_HOME", "LESSOPEN", "LESSCLOSE", "LESS",
-    "LESSKEY", "MANPAGER", "BROWSER", "TMUX", "TMUX_TMPDIR",
+    "LESSKEY", "MANPAGER", "BROWSER", "TMUX", "TMUX_TMPDIR", "SSLKEYLOGFILE",
 })
 RUNS_OTHER_PREFIXES = ("GIT_TRACE", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
 # git's options that pick another repository or configuration: any setting may name a program
@@ -50,7 +50,10 @@ GIT_OTHER = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "-
 GIT_RUNS = {"difftool": ("-x", "--extcmd", "-t", "--tool"), "mergetool": ("-t", "--tool"),
             "rebase": ("-x", "--exec"), "bisect": ("run",), "submodule": ("foreach",),
             "filter-branch": ("--tree-filter", "--index-filter", "--msg-filter", "--commit-filter",
-                              "--env-filter", "--parent-filter", "--tag-name-filter")}
+                              "--env-filter", "--parent-filter", "--tag-name-filter"),
+            # a listing command's options that move refs, write .git/config or start an editor
+            "branch": ("-f", "--force", "-d", "-D", "--delete", "-m", "-M", "--move", "-c", "-C", "--copy", "-u",
+                       "--set-upstream-to", "--unset-upstream", "--edit-description")}
 # what switches client hooks off: git's own flag, hook managers' switches
 HOOKS_OFF_VARIABLES = frozenset({"HUSKY", "SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG", "LEFTHOOK", "GIT_HOOKS_PATH"})
 HOOKS_OFF_CONFIG = ("core.hookspath",)
@@ -103,8 +106,9 @@ def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] |
             yield Violation("commands", "commands.runs_other", f"{shown}: {name}= makes it run another program",
                             f"run it without {name}=, or ask a person", severity="ask")
     for option in _git_runs(command.argv):
-        yield Violation("commands", "commands.runs_other", f"{shown}: {option} may make git run another program "
-                        "or use another repository", f"run it without {option}, or ask a person", severity="ask")
+        yield Violation("commands", "commands.runs_other", f"{shown}: {option} may make git run another program, "
+                        "use another repository or change its refs", f"run it without {option}, or ask a person",
+                        severity="ask")
     if not command.argv:  # only assignments (or redirections): it runs nothing the patterns could name
         return
     rule, rules = _rules(policy, role)
