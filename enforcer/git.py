@@ -12,7 +12,7 @@ import os
 
 from enforcer import proc
 from enforcer.errors import EnforcerError
-from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO, Claim, Commit, claim_path, parse_claim
+from enforcer.model import CLAIM_NAMESPACES, ZERO, Claim, Commit, claim_path, parse_claim
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a hook milliseconds to import: only the type checker reads this
