@@ -184,7 +184,7 @@ def until(expires: float) -> str:
 @contextlib.contextmanager
 def claims_lock(repo: Repo) -> Iterator[None]:
     """One check-and-write at a time in this repository, every worktree included."""
-    path = os.path.join(repo.claim_common_dir(), LOCK_FILE)
+    path = os.path.join(repo.common_dir(), LOCK_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:

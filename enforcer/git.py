@@ -467,16 +467,6 @@ class Repo:
         return {**remote, **local}
 
     # -- claim refs (enforcer.claiming) --
-    def claim_common_dir(self) -> str:
-        """The common git directory (a linked worktree's main one): every worktree sees the refs
-        and the lock file kept there."""
-        found = _decode(self.run("rev-parse", "--git-common-dir")).strip()
-        return os.path.abspath(os.path.join(self.path, found))
-
-    def claim_root(self) -> str | None:
-        """The working tree's root (where policy.yaml is), or None in a bare repository."""
-        return _decode(self.run("rev-parse", "--show-toplevel", ok=(0, 128))).strip() or None
-
     def claim_refs(self, *namespaces: str) -> dict[str, str]:
         """Every ref under ``namespaces``: name -> object id."""
         return {name: sha for sha, name in listing_rows(self.run(*LISTING, *namespaces))}

@@ -31,7 +31,7 @@ def _place(actor: str | None, policy_file: str | None, remote: str | None) -> Pl
     from enforcer.actor import CLONE_SOURCES
     from enforcer.commands.common import clone_actor, clone_policy
 
-    root = repo.claim_root() or "."
+    root = repo.toplevel() or "."
     policy = clone_policy(policy_file or os.path.join(root, "policy.yaml"))
     return Place(repo, policy, clone_actor(policy, actor), CLONE_SOURCES, choose_remote(repo, remote))
 
