@@ -102,7 +102,6 @@ def _judged(policy: Policy, actor: str | None, line: str, commands: Sequence[Any
     why = list(opaque)
     derived: list[tuple[str, Request]] = []
     for command in commands:
-        why += _unseen(command)
         for target in _written(command):
             if target in DEVICES:
                 continue
@@ -185,35 +184,6 @@ def _curl_writes(args: Sequence[str]) -> list[str]:
 def _pytest(argv: Sequence[str]) -> bool:
     return argv[:1] in (("pytest",), ("py.test",)) or (
         bool(argv) and argv[0].startswith("python") and tuple(argv[1:3]) == ("-m", "pytest"))
-
-
-def _unseen(command: Any) -> list[str]:
-    """Options whose effect the line does not show: a file of more options, settings read from
-    elsewhere, an upload to a file: URL (a write of that path)."""
-    argv, why = command.argv, []
-    if argv[:1] == ("curl",):
-        if any(a in ("-K", "--config") or a.startswith("--config=") or (a.startswith("-K") and len(a) > 2)
-               for a in argv[1:]):
-            why.append(f"{command.text[:80]}: curl reads more options from a file")
-        if any(a in ("-J", "--remote-header-name") for a in argv[1:]) or any(
-                v.startswith("@") for v in _option_values(argv[1:], ("-w", "--write-out"))):
-            why.append(f"{command.text[:80]}: curl takes a file name or format from elsewhere")
-        globbed = "-g" not in argv and "--globoff" not in argv and any(
-            "://" in a and ("{" in a or "[" in a) for a in argv[1:])
-        if globbed:  # -o "#1" is then named by what the URL's glob matched
-            why.append(f"{command.text[:80]}: curl's URL globbing names files the line does not show")
-        if any(a.lower().startswith(("file:", "scp:", "sftp:", "smb:", "ftp:")) for a in argv[1:]):
-            why.append(f"{command.text[:80]}: curl with a non-HTTP URL may write or upload files")
-    if _pytest(argv):
-        tricky = ("-o", "--override-ini", "-p", "-c", "--config-file", "--rootdir", "--confcutdir", "--pyargs",
-                  "--pastebin")  # --pastebin uploads the output
-        if any(a.split("=", 1)[0] in tricky or (a.startswith(("-o", "-p", "-c")) and len(a) > 2 and a[1] != "-")
-               for a in argv[1:]):
-            why.append(f"{command.text[:80]}: pytest options that change what it loads or where it writes")
-    return why
-
-
-# -- git ---
 
 
 # -- git ---------------------------------------------------------------------------------------

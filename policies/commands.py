@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from enforcer.model import CommandLine, FileEdit, Violation
 from enforcer.policy import Policy
+from enforcer.program_options import unknown_options
 from enforcer.regex import compile_regex
 
 TYPE_CHECKING = False
@@ -50,10 +51,7 @@ GIT_OTHER = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "-
 GIT_RUNS = {"difftool": ("-x", "--extcmd", "-t", "--tool"), "mergetool": ("-t", "--tool"),
             "rebase": ("-x", "--exec"), "bisect": ("run",), "submodule": ("foreach",),
             "filter-branch": ("--tree-filter", "--index-filter", "--msg-filter", "--commit-filter",
-                              "--env-filter", "--parent-filter", "--tag-name-filter"),
-            # a listing command's options that move refs, write .git/config or start an editor
-            "branch": ("-f", "--force", "-d", "-D", "--delete", "-m", "-M", "--move", "-c", "-C", "--copy", "-u",
-                       "--set-upstream-to", "--unset-upstream", "--edit-description")}
+                              "--env-filter", "--parent-filter", "--tag-name-filter")}
 # what switches client hooks off: git's own flag, hook managers' switches
 HOOKS_OFF_VARIABLES = frozenset({"HUSKY", "SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG", "LEFTHOOK", "GIT_HOOKS_PATH"})
 HOOKS_OFF_CONFIG = ("core.hookspath",)
@@ -122,16 +120,26 @@ def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] |
         yield Violation(rule, "commands.ask", f"{shown}: matches ask pattern {asked!r}",
                         "ask a person to run it, or approve it", severity="ask")
         return
-    if _first_match(rules["allow"], text) is not None:
-        return
+    allowed, partial = _allowing(rules["allow"], text)
     default = rules["default"][0]
-    if default != "allow":
+    if allowed is None and default != "allow":
+        if partial is not None:  # the author's regex matched, but not the word they meant: ask
+            word = text[:partial[1]].rsplit(" ", 1)[-1] + text[partial[1]:].split(" ", 1)[0]
+            yield Violation(rule, "commands.partial", f"{shown}: allow pattern {partial[0]!r} matches only part "
+                            f"of the word {word!r}", f"ask a person, or end the pattern at a word: "
+                            f"(?:{partial[0]})(\\s|$)", severity="ask")
+            return
         why = f"{shown}: no allow pattern matches it (default: {default})"
         fix = "ask a person to run it, or to add a pattern to the policy's allow list"
         if default == "ask":
             yield Violation(rule, "commands.ask", why, fix, severity="ask")
         else:
             yield Violation(rule, "commands.deny", why, fix)
+        return
+    unknown = unknown_options(_words(command))
+    if unknown:
+        yield Violation(rule, "commands.options", f"{shown}: {', '.join(unknown)}: not known to only read",
+                        "run it without them, or ask a person", severity="ask")
 
 
 def _switches(command: Any, shown: str) -> Iterator[Violation]:
@@ -224,14 +232,39 @@ def _edit(policy: Policy, request: FileEdit, role: tuple[int, Mapping[str, Any]]
                         "work inside the repository, or ask a person", severity="ask")
 
 
-def _text(command: Any) -> str:
-    """What patterns are searched in: the command's words, and for git without git's own options
-    (`git -C dir push --force` is `git push --force`, as the SOP's patterns expect)."""
+def _words(command: Any) -> Sequence[str]:
+    """The command's words, and for git without git's own options (`git -C dir push --force` is
+    `git push --force`, as the SOP's patterns expect)."""
     if command.argv[:1] != ("git",):
-        return command.text
+        return command.argv
     sub, rest = _git_subcommand(command.argv)
-    return " ".join(["git", sub, *rest]) if sub else command.text
+    return ("git", sub, *rest) if sub else command.argv
+
+
+def _text(command: Any) -> str:
+    """What patterns are searched in: the words joined by single spaces."""
+    return " ".join(_words(command))
 
 
 def _first_match(patterns: Sequence[str], text: str) -> str | None:
     return next((p for p in patterns if compile_regex(p).search(text)), None)
+
+
+WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
+
+
+def _allowing(patterns: Sequence[str], text: str) -> tuple[str | None, tuple[str, int] | None]:
+    """The first allow pattern that matches whole words of ``text``; else (None, the first that
+    matches only part of a word, with where its match ends): `^ls` allows `ls -la`, not `lsblk`,
+    and `--head` does not allow `--header`."""
+    partial = None
+    for pattern in patterns:
+        found = compile_regex(pattern).search(text)
+        if found is None:
+            continue
+        end = found.end()
+        if end == len(text) or text[end - 1] not in WORD or text[end] not in WORD \
+                or compile_regex(f"(?:{pattern})(?:$|[^\\w.-])").search(text):
+            return pattern, None
+        partial = partial or (pattern, end)
+    return None, partial
