@@ -93,13 +93,21 @@ def _decide(options: dict[str, str], call: dict[str, Any]) -> Decision:
 
     given_cwd = call.get("cwd")
     cwd = given_cwd if isinstance(given_cwd, str) and os.path.isdir(given_cwd) else os.getcwd()
-    repo: Repo | None = Repo(cwd)
+    # the project's policy, never one beside the agent's shell: a directory the agent wrote can look
+    # like a bare repository to git, which then finds no working tree above it
+    project = os.environ.get("CLAUDE_PROJECT_DIR")
+    repo: Repo | None = Repo(project if project and os.path.isdir(project) else cwd)
     try:
         root = repo.toplevel() if repo is not None else None
     except (GitError, OSError):
         root = None
     if root is None:  # not in a working tree: no claims, no identity from a repository
         repo = None
+        if not options.get("policy"):
+            return Decision("deny", (Violation("agent-hook", "agent.no_tree", f"{cwd} is in no repository's working "
+                                               "tree, so there is no policy to judge by",
+                                               "start the agent in the repository (CLAUDE_PROJECT_DIR), or pass "
+                                               "--policy FILE"),))
     policy = load_policy(options.get("policy") or os.path.join(root or cwd, "policy.yaml"))
     email, name = repo.identity() if repo is not None and needs_identity(options.get("actor")) else (None, None)
     actor = clone_actor(policy, options.get("actor"), email, name)

@@ -40,10 +40,15 @@ WRITES_OPERANDS = frozenset({"tee", "rm", "rmdir", "unlink", "touch", "truncate"
 WRITES_LAST = frozenset({"cp", "mv", "ln", "install", "rsync"})
 UNFIXED = set("$`*?[{~")  # a target the text does not fix (an expansion, a glob)
 DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})  # written, and nothing is
+# files of the working tree that switch enforcement off when changed: Claude Code's settings (the
+# PreToolUse hook, disableAllHooks) and the pre-commit framework's list of hooks
+ENFORCEMENT_FILES = frozenset({".claude/settings.json", ".claude/settings.local.json", ".pre-commit-config.yaml"})
 
 
 class Context:
-    """Where a line runs: the repository (None outside one), its root and git directories."""
+    """Where a line runs: the repository (None outside one), its root, and the directories that are
+    enforcement's own: the git directories and the hooks directory (core.hooksPath may put it in
+    the working tree)."""
 
     def __init__(self, cwd: str, repo: Repo | None, root: str | None = None) -> None:
         self.cwd = os.path.realpath(cwd)
@@ -65,6 +70,7 @@ class Context:
             or os.sep + ".git" + os.sep in path + os.sep
         inside = self.root is not None and (path == self.root or path.startswith(self.root + os.sep))
         shown = os.path.relpath(path, self.root) if inside and self.root else path
+        git_dir = git_dir or (inside and shown.replace(os.sep, "/") in ENFORCEMENT_FILES)
         return FileEdit(actor, shown.replace(os.sep, "/"), inside=inside and not git_dir, git_dir=git_dir,
                         claims=claims, now=now)
 

@@ -199,14 +199,15 @@ class Repo:
         return _decode(self.run("write-tree")).strip()
 
     def layout(self) -> tuple[str, list[str]] | None:
-        """(the working tree's root, [the git directory, the common one]) as absolute paths, from one
-        git call; None outside a working tree (no repository, or a bare one)."""
+        """(the working tree's root, [the git directory, the common one, the hooks directory]) as
+        absolute paths, from one git call; None outside a working tree (no repository, or a bare one)."""
         if self._layout is None:
-            out = self.run("rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir", ok=(0, 128))
+            out = self.run("rev-parse", "--show-toplevel", "--git-dir", "--git-common-dir", "--git-path", "hooks",
+                           ok=(0, 128))
             lines = _decode(out).split("\n")
             here = os.path.abspath(self.path)  # git names the git directories relative to it
-            self._layout = (lines[0], [os.path.join(here, d) for d in lines[1:3]]) \
-                if len(lines) >= 3 and lines[0] else False
+            self._layout = (lines[0], [os.path.join(here, d) for d in lines[1:4]]) \
+                if len(lines) >= 4 and lines[0] else False
         return self._layout if isinstance(self._layout, tuple) else None
 
     def common_dir(self) -> str:

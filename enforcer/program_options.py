@@ -39,7 +39,12 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(f"--{w}" for w in text.split())
 
 
+GUESSED = ("ftp.", "dict.", "ldap.", "imap.", "pop3.", "smtp.")  # curl picks the protocol from these hosts
+
+
 def _curl_operand(arg: str, argv: Sequence[str]) -> str | None:
+    if "://" not in arg and arg.lower().startswith(GUESSED):
+        return f"a URL whose host makes curl guess another protocol than http ({arg.split('.', 1)[0]})"
     scheme = arg.partition("://")[0].lower() if "://" in arg else "http"
     if scheme not in ("http", "https"):
         return f"a {scheme}: URL (curl may read, write or upload files there)"
@@ -51,6 +56,21 @@ def _curl_operand(arg: str, argv: Sequence[str]) -> str | None:
 def _curl_value(option: str, value: str) -> str | None:
     if option in ("-w", "--write-out") and value.startswith("@"):
         return "a --write-out format read from a file (it may name files to write)"
+    if option in ("-H", "--header") and value.startswith("@"):
+        return "headers read from a file (curl sends its lines)"
+    if option in ("-b", "--cookie") and "=" not in value:
+        return "a cookie file (curl sends its lines)"
+    return None
+
+
+def _pytest_operand(arg: str, argv: Sequence[str]) -> str | None:
+    return "arguments read from a file (@FILE)" if arg.startswith("@") else None
+
+
+def _pytest_value(option: str, value: str) -> str | None:
+    parts = value.split(":")  # action:message:category:module:line
+    if option == "-W" and len(parts) > 2 and "." in parts[2]:
+        return "a warning category pytest imports"
     return None
 
 
@@ -83,6 +103,8 @@ PYTEST = Options(
                       "strict-markers strict-config cache-clear runxfail setup-show setup-plan fixtures "
                       "markers version help full-trace"),
     long_valued=_words("durations durations-min tb maxfail color capture ignore ignore-glob deselect"),
+    operand=_pytest_operand,
+    value=_pytest_value,
 )
 GIT_BRANCH_LISTING = Options(
     flags="alrvi",

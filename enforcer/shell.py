@@ -961,7 +961,9 @@ def _split_tmux(words: list[str]) -> list[list[str]]:
     for word in words:
         if word == ";":
             commands.append([])
-        elif word.endswith(";") and not word.endswith("\\;") and len(word) > 1:
+        elif word.endswith("\\;"):  # tmux unescapes it: a literal ';' ending the argument
+            commands[-1].append(word[:-2] + ";")
+        elif word.endswith(";") and len(word) > 1:
             commands[-1].append(word[:-1])
             commands.append([])
         else:

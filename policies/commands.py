@@ -52,6 +52,21 @@ GIT_RUNS = {"difftool": ("-x", "--extcmd", "-t", "--tool"), "mergetool": ("-t", 
             "rebase": ("-x", "--exec"), "bisect": ("run",), "submodule": ("foreach",),
             "filter-branch": ("--tree-filter", "--index-filter", "--msg-filter", "--commit-filter",
                               "--env-filter", "--parent-filter", "--tag-name-filter")}
+# wrappers set aside without a question, with the options known to change nothing but timing,
+# priority, buffering or the environment they are given; any other wrapper, or option, asks:
+# `time -o F` and `strace -o F` write, `env -C`/`sudo -D` move the directory the line is judged
+# in, `xargs` adds arguments the line does not show, `sudo`/`doas` change the user
+HARMLESS_WRAPPERS: dict[str, frozenset[str]] = {
+    "env": frozenset({"-i", "--ignore-environment", "-u", "--unset", "-0", "--null", "-", "--"}),
+    "timeout": frozenset({"-s", "--signal", "-k", "--kill-after", "--preserve-status", "--foreground", "-v",
+                          "--verbose", "--"}),
+    "nice": frozenset({"-n", "--adjustment", "--"}),
+    "nohup": frozenset({"--"}), "command": frozenset({"-p", "--"}), "builtin": frozenset(), "exec": frozenset(),
+    "stdbuf": frozenset({"-i", "-o", "-e", "--input", "--output", "--error", "--"}),
+    "setsid": frozenset({"-w", "--wait", "-f", "--fork", "--"}), "unbuffer": frozenset(), "coproc": frozenset(),
+    "ionice": frozenset({"-c", "-n", "--class", "--classdata", "-t", "--ignore", "--"}),
+    "time": frozenset({"-p", "--portability", "--"}), "busybox": frozenset(),
+}
 # what switches client hooks off: git's own flag, hook managers' switches
 HOOKS_OFF_VARIABLES = frozenset({"HUSKY", "SKIP", "PRE_COMMIT_ALLOW_NO_CONFIG", "LEFTHOOK", "GIT_HOOKS_PATH"})
 HOOKS_OFF_CONFIG = ("core.hookspath",)
@@ -103,6 +118,7 @@ def _command(policy: Policy, command: Any, role: tuple[int, Mapping[str, Any]] |
         if name in RUNS_OTHER or name.startswith(RUNS_OTHER_PREFIXES):
             yield Violation("commands", "commands.runs_other", f"{shown}: {name}= makes it run another program",
                             f"run it without {name}=, or ask a person", severity="ask")
+    yield from _wrappers(command, shown)
     for option in _git_runs(command.argv):
         yield Violation("commands", "commands.runs_other", f"{shown}: {option} may make git run another program, "
                         "use another repository or change its refs", f"run it without {option}, or ask a person",
@@ -157,6 +173,23 @@ def _switches(command: Any, shown: str) -> Iterator[Violation]:
     if hooks_off:
         yield Violation("commands", "commands.hooks_off", f"{shown}: {', '.join(hooks_off)} switches enforcement off",
                         "run it with the hooks on; the server judges the push anyway")
+
+
+def _wrappers(command: Any, shown: str) -> Iterator[Violation]:
+    """Wrappers, or wrapper options, not known to leave the command as the line shows it."""
+    for words in command.wrappers:
+        name = words[0].rsplit("/", 1)[-1].lstrip("\\")
+        known = HARMLESS_WRAPPERS.get(name)
+        if known is None:
+            yield Violation("commands", "commands.wrapper", f"{shown}: {name} runs it in a way the check does not "
+                            "follow (other arguments, another user or directory, a file it writes)",
+                            f"run it without {name}, or ask a person", severity="ask")
+            continue
+        odd = [w for w in words[1:] if w.startswith("-") and w.split("=", 1)[0] not in known
+               and (w.startswith("--") or w[:2] not in known)]  # -n10: -n and its value
+        if odd:
+            yield Violation("commands", "commands.wrapper", f"{shown}: {name} {odd[0]} may change what runs, "
+                            "where, or what it writes", f"run it without {odd[0]}, or ask a person", severity="ask")
 
 
 def _git_runs(argv: Sequence[str]) -> list[str]:
@@ -220,8 +253,9 @@ def _git_config(argv: Sequence[str]) -> list[str]:
 
 def _edit(policy: Policy, request: FileEdit, role: tuple[int, Mapping[str, Any]] | None) -> Iterator[Violation]:
     if request.git_dir:
-        yield Violation("commands", "commands.git_dir", f"a write into the repository's .git directory: {request.path}",
-                        "leave .git alone: hooks and config are enforcement's")
+        yield Violation("commands", "commands.git_dir", f"a write into enforcement's own files (.git/, the hooks, "
+                        f"the agent's hook settings): {request.path}",
+                        "leave them alone: ask a person to change them")
         return
     if role is not None and role[1].get("edit") == "deny":
         yield Violation(f"commands.roles[{role[0]}]", "commands.edit",
