@@ -495,10 +495,16 @@ class _Walker:
                 descriptor = self.text(child)
             elif field == "destination" or (child.is_named and child.type not in ("file_descriptor", "comment")):
                 word = self.word(child)
-                target = word.text if not target else target + " " + word.text
+                if target:  # `cat > f a b`: bash gives a and b to the command, which was judged without them
+                    self.opaque.append(f"words after a redirection's target ({_snippet(word.text)}): they are the "
+                                       "command's arguments")
+                else:
+                    target = word.text
             elif not child.is_named:
                 op += child.type
         op = descriptor + op
+        if target.startswith(("/dev/tcp/", "/dev/udp/")):  # bash opens a socket, both ways, whatever the operator
+            self.opaque.append(f"a network connection through a redirection: {_snippet(target)}")
         out.append((op, target))
         if node.type == "herestring_redirect":
             return target
@@ -882,6 +888,8 @@ class _Walker:
             self.opaque.append(f"tmux {sub} -n names a window, which -t may take for a session")
         target = values.get("s" if kind == "new-session" else "t")
         session = _session(target) if target else None
+        if "c" in values and kind != "send-keys":  # its command runs there: paths and repository unseen
+            self.opaque.append(f"tmux {sub} -c starts in another directory")
         if kind == "send-keys":
             self.send_keys(rest, session, literal="l" in values, hex_keys="H" in values)
         elif not rest and kind in ("new-window", "split-window", "respawn"):  # a shell nobody's keys are judged in
