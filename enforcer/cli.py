@@ -7,13 +7,16 @@ import click
 
 from enforcer import __version__
 from enforcer.commands.agent_hook import agent_hook
+from enforcer.commands.approve import approve
 from enforcer.commands.check import check
 from enforcer.commands.claims import claim, claims, release
 from enforcer.commands.command import command
 from enforcer.commands.decisions import decisions
+from enforcer.commands.deploy import deploy, deploy_log, deployments, rollback
 from enforcer.commands.explain import explain
 from enforcer.commands.hook import hook
 from enforcer.commands.install import install, uninstall
+from enforcer.commands.status import status
 from enforcer.commands.validate import schema, validate
 from enforcer.errors import EnforcerError
 
@@ -31,5 +34,6 @@ def cli(directory: str | None) -> None:
 
 
 for one in (validate, schema, check, explain, install, uninstall, hook, decisions, command, agent_hook,
-            claim, release, claims):
+            claim, release, claims, deploy, rollback, deployments, deploy_log, status):
     cli.add_command(one)
+cli.add_command(approve)

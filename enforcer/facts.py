@@ -11,14 +11,16 @@ from __future__ import annotations
 from enforcer.engine import PathRules
 from enforcer.git import Repo, first_parent_line
 from enforcer.merges import Resolver
-from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, claim_path, \
-    parse_claim
+from enforcer.model import APPROVAL_REFS, CLAIM_NAMESPACES, POLICY_FILE, ZERO, Claim, Commit, PolicyChange, RefUpdate, \
+    approval_target, claim_path, parse_approval, parse_claim
 from enforcer.policies.branches import merge_sources
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from collections.abc import Callable, Mapping, Sequence
+
+    from enforcer.model import Approved
 
 
 def merges(repo: Repo, commits: Sequence[Commit], policy: Policy, actor: str | None, claims: tuple[Claim, ...],
@@ -52,6 +54,11 @@ def ref_update(repo: Repo, policy: Policy, actor: str | None, ref: str, old: str
         blob = None if deleted else repo.blob(new)
         return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
                          claim=parse_claim(claim_path(ref), blob.decode("utf-8", "replace")) if blob else None,
+                         break_glass=break_glass)
+    if ref.startswith(APPROVAL_REFS):  # a blob stating an approval: no commits to walk
+        return RefUpdate(actor=actor, ref=ref, old=old, new=new, claims=claims, now=now, actor_vars=actor_vars,
+                         approval=None if deleted else pushed_approval(repo, new),
+                         tag_object=approved_tag_object(repo, ref), target_is_commit=False,
                          break_glass=break_glass)
     pending_commits: Callable[[], list[Commit]] = list
     if walk is not None:
@@ -99,6 +106,30 @@ def ref_update(repo: Repo, policy: Policy, actor: str | None, ref: str, old: str
                      known=frozenset(known), policy_change=change, break_glass=break_glass, now=now,
                      actor_vars=actor_vars, claims=claims, target_is_commit=target_is_commit,
                      bootstrap=bootstrap)
+
+
+MAX_APPROVAL_BLOB = 4096  # bytes: an approval states five short lines; a larger object states none
+
+
+def pushed_approval(repo: Repo, sha: str) -> Approved | None:
+    """What an approval ref's new object states: only a blob states one (a commit, tree or tag
+    object pushed there states none, and policies/approvals.py refuses it)."""
+    if repo.object_type(sha) != "blob":
+        return None
+    blob = repo.blob(sha)
+    if not blob or len(blob) > MAX_APPROVAL_BLOB:
+        return None
+    return parse_approval(blob.decode("utf-8", "replace"))
+
+
+def approved_tag_object(repo: Repo, ref: str) -> str | None:
+    """What refs/tags/<tag> of the approval ref ``ref`` points to here, unpeeled (the tag object
+    of an annotated tag); None when there is no such tag."""
+    target = approval_target(ref)
+    if target is None:
+        return None
+    tag_ref = f"refs/tags/{target[1]}"
+    return repo.claim_refs(tag_ref).get(tag_ref)  # the exact ref: for-each-ref, no rev-parse guessing
 
 
 def policy_change(repo: Repo, rev: str) -> PolicyChange:

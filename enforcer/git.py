@@ -67,6 +67,7 @@ class Repo:
         self.path = path
         self._git_dir: str | None = None
         self._layout: tuple[str, list[str]] | bool | None = None
+        self._common_dir: str | None = None
 
     def argv(self, args: Sequence[str]) -> list[str]:
         return ["git", *args] if self.path == "." else ["git", "-C", self.path, *args]
@@ -215,7 +216,10 @@ class Repo:
         found = self.layout()
         if found:
             return found[1][1]
-        return os.path.join(os.path.abspath(self.path), _decode(self.run("rev-parse", "--git-common-dir")).strip())
+        if self._common_dir is None:  # a bare repository
+            self._common_dir = os.path.join(os.path.abspath(self.path),
+                                            _decode(self.run("rev-parse", "--git-common-dir")).strip())
+        return self._common_dir
 
     def toplevel(self) -> str | None:
         """The working tree's root; None in a bare repository, or outside any."""

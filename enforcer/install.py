@@ -58,6 +58,10 @@ printf '%s\n' "$input" | while read -r old new ref; do
         echo "enforcer: warning: could not record that $ref landed" >&2
     if [ -f "$dir/@PENDING@$new" ]; then keep_bootstrap "$new" "$ref"; fi
 done
+# A tag may deploy (on_tag_push) and an approval is recorded: only then does Python start.
+case "$input" in
+*" refs/tags/"*|*" refs/enforcer/approvals/"*) printf '%s\n' "$input" | @PYTHON@ ;;
+esac
 exit 0
 """.replace("MARKER", MARKER).replace("SPOOL", SPOOL).replace("CHAINED", CHAINED).replace(
     "@PENDING@", PENDING).replace("@LAST_GOOD@", LAST_GOOD)
@@ -139,7 +143,7 @@ def remove_launcher(common_dir: Path) -> list[str]:
 
 def shim_text(hook: str) -> str:
     if hook == "post-receive":
-        return POST_RECEIVE
+        return POST_RECEIVE.replace("@PYTHON@", module_command("enforcer.server_hooks.post_receive"))
     if hook == "reference-transaction":
         return REFERENCE_TRANSACTION.replace("@PYTHON@", module_command("enforcer.server_hooks.reference_transaction"))
     return (f"#!/bin/sh\n{MARKER}\n"

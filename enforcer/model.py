@@ -20,6 +20,7 @@ CLAIM_REFS = "refs/enforcer/claims/"  # refs/enforcer/claims/<dir>: a blob made 
 ENV_CLAIM_REFS = "refs/enforcer/env-claims/"  # refs/enforcer/env-claims/<environment>: the same blob
 CLAIM_NAMESPACES = (CLAIM_REFS, ENV_CLAIM_REFS)
 ENV_PREFIX = "env:"  # an environment's claim is named env:<environment>; no directory is (':' is in no ref)
+APPROVAL_REFS = "refs/enforcer/approvals/"  # refs/enforcer/approvals/<env>/<tag>: a blob made by approval_text()
 
 
 class Commit(NamedTuple):
@@ -75,6 +76,42 @@ def parse_claim(path: str, text: str) -> Claim | None:
     return Claim(path, holder, float(expires))
 
 
+class Approved(NamedTuple):
+    """An approval as a refs/enforcer/approvals/<env>/<tag> blob states it: ``approver`` approved
+    ``tag`` for ``env`` while the tag pointed to ``tag_object`` (a moved tag is unapproved)."""
+
+    env: str
+    tag: str
+    approver: str
+    tag_object: str
+    time: float
+
+
+def approval_ref(env: str, tag: str) -> str:
+    return f"{APPROVAL_REFS}{env}/{tag}"
+
+
+def approval_target(ref: str) -> tuple[str, str] | None:
+    """(env, tag) an approval ref names (an environment name holds no '/'; a tag may), or None."""
+    env, _, tag = ref[len(APPROVAL_REFS):].partition("/") if ref.startswith(APPROVAL_REFS) else ("", "", "")
+    return (env, tag) if env and tag else None
+
+
+def approval_text(approval: Approved) -> str:
+    return (f"env {approval.env}\ntag {approval.tag}\napprover {approval.approver}\n"
+            f"object {approval.tag_object}\ntime {int(approval.time)}\n")
+
+
+def parse_approval(text: str) -> Approved | None:
+    """The approval an approval blob states, or None when it states none."""
+    fields = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+    env, tag, approver, tag_object, when = (fields.get(k, "").strip() for k in
+                                            ("env", "tag", "approver", "object", "time"))
+    if not (env and tag and approver and len(tag_object) in (40, 64) and when.isdigit()):  # SHA-1, SHA-256
+        return None
+    return Approved(env, tag, approver, tag_object, float(when))
+
+
 class PolicyChange(NamedTuple):
     """The push changes the policy file; ``problems`` is empty when the new file is valid."""
 
@@ -100,6 +137,8 @@ class RefUpdate(NamedTuple):
     known: frozenset[str] = frozenset()
     claims: tuple[Claim, ...] = ()  # the claims the server holds before this push
     claim: Claim | None = None  # for a refs/enforcer/claims/ update: what the pushed object states
+    approval: Approved | None = None  # for a refs/enforcer/approvals/ update: what the pushed object states
+    tag_object: str | None = None  # for an approval: what the approved tag points to here (None: no such tag)
     target_is_commit: bool = True  # new is a commit, or a tag object of one
     bootstrap: bool = False  # the remote has no branch yet: this push starts the repository
     policy_change: PolicyChange | None = None
@@ -151,7 +190,7 @@ class FileEdit(NamedTuple):
     actor: str | None
     path: str
     inside: bool = True  # within the repository's working tree
-    git_dir: bool = False  # within the repository's .git directory (hooks, config)
+    git_dir: bool = False  # enforcement's own: .git/, the hooks directory, the agent's hook settings
     claims: tuple[Claim, ...] = ()
     now: float = 0.0
     actor_vars: tuple[str, ...] = ()
@@ -189,19 +228,41 @@ class Bootstrap(NamedTuple):
 
 
 class Deploy(NamedTuple):
-    """A tag about to deploy to an environment, with the record's facts."""
+    """A tag about to deploy (or roll back) to an environment, with the records' facts.
+
+    The runner asks twice: first with ``checks`` None (the gates that need no checkout), then,
+    only if those pass, with the results of ``checks.before_deploy`` run in the tag's checkout."""
 
     actor: str | None
     env: str
     tag: str
-    deployed_ok: frozenset[str] = frozenset()  # environments this tag deployed to successfully
-    approved_by: tuple[str, ...] = ()  # actors who approved this tag for env
-    rollback: bool = False
+    commit: str = ""  # the commit the tag points to
+    tag_object: str = ""  # what the tag ref points to now (the tag object of an annotated tag)
+    deployed: tuple[tuple[str, str, str], ...] = ()  # (environment, tag, commit) of each successful deploy on record
+    approvals: tuple[Approved, ...] = ()  # approvals of this tag for env, as their refs state them
+    checks: tuple[tuple[str, int], ...] | None = None  # (command, exit status); None: not run yet
+    rollback: bool = False  # a rollback: the version passed `after` and approval before
+    claims: tuple[Claim, ...] = ()  # live claims, environments' included
+    # who listens on the environment's port: each listener's APP_ENV; "" it has none, "?" it cannot be seen
+    port_held_by: tuple[str, ...] = ()
+    now: float = 0.0
+    actor_vars: tuple[str, ...] = ()
+
+
+class EnvironmentMove(NamedTuple):
+    """The runner moving an environment's mirror branch to what it deployed (a rollback moves it
+    back): judged as the environment's move, not as a push."""
+
+    actor: str | None  # deploy.actor
+    env: str
+    branch: str
+    old: str
+    new: str
     actor_vars: tuple[str, ...] = ()
 
 
 if TYPE_CHECKING:
-    Request = Union[RefUpdate, StagedChange, CommandLine, FileEdit, Deploy, Bootstrap]
+    Request = Union[RefUpdate, StagedChange, CommandLine, FileEdit, Deploy, EnvironmentMove, Bootstrap]
 
 
 class Violation(NamedTuple):

@@ -145,6 +145,14 @@ class Policy:
         self.claims_ttl = parse_duration((data.get("claims") or {}).get("ttl", "4h"))
         self.deploy: Mapping[str, Any] = data.get("deploy") or {}
         self.commands: Mapping[str, Any] = data.get("commands") or {}
+        self.checks: Mapping[str, Any] = data.get("checks") or {}
+
+    def check_commands(self, stage: str) -> tuple[tuple[str, ...], ...]:
+        """``checks.<stage>`` as argv lists: a string entry is split by shell word rules, never run
+        by a shell (POLICY.md, *checks*)."""
+        import shlex
+
+        return tuple(tuple(e) if isinstance(e, list) else tuple(shlex.split(e)) for e in self.checks.get(stage) or ())
 
     # -- who ---------------------------------------------------------------
     def members(self, names: Iterable[str]) -> frozenset[str]:

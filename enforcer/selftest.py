@@ -6,8 +6,10 @@ policy file (`enforcer validate`, a pushed policy) comes through here.
 """
 from __future__ import annotations
 
+import shlex
+
 from enforcer.engine import decide
-from enforcer.model import ZERO, Commit, FileEdit, RefUpdate
+from enforcer.model import ZERO, Approved, Commit, Deploy, FileEdit, RefUpdate
 from enforcer.policy import Policy
 from enforcer.policy import check_policy_bytes as _checked
 
@@ -20,9 +22,11 @@ if TYPE_CHECKING:  # annotations only: a pushed policy is checked on the server'
     from enforcer.model import Request
     from enforcer.validate import Located
 
-OLD, NEW, SIDE = "1" * 40, "2" * 40, "3" * 40
+OLD, NEW, SIDE, TAG_OBJECT = "1" * 40, "2" * 40, "3" * 40, "4" * 40
 # a test's request has made-up commits: its messages name them by what they stand for
-MEANINGS = ((NEW, "the test's commit"), (SIDE, "the test's merged commit"), (OLD, "the branch's tip before it"))
+MEANINGS = ((NEW, "the test's commit"), (SIDE, "the test's merged commit"), (OLD, "the branch's tip before it"),
+            (TAG_OBJECT, "the test's tag object"))
+FAILING_CHECK = "the test's failing check"  # checks_failed where the policy has no checks.before_deploy
 
 
 def readable(message: str) -> str:
@@ -34,8 +38,11 @@ def readable(message: str) -> str:
 
 def case_request(test: Mapping[str, Any], policy: Policy) -> Request:
     """A test as its request: `{actor, command: LINE}` a command line run at a repository's root
-    (the policy's aliases name tmux sessions' actors), `{actor, edit: PATH}` a file edit, the
-    rest a ref update (request_for)."""
+    (the policy's aliases name tmux sessions' actors), `{actor, edit: PATH}` a file edit,
+    `{actor, deploy: ENV, tag: T, ...}` a deploy (deploy_request), the rest a ref update
+    (request_for)."""
+    if "deploy" in test:
+        return deploy_request(test, policy)
     if "command" in test:
         from enforcer.command_facts import command_line
 
@@ -44,6 +51,24 @@ def case_request(test: Mapping[str, Any], policy: Policy) -> Request:
         path = test["edit"]
         return FileEdit(test["actor"], path, git_dir=path == ".git" or path.startswith(".git/"))
     return request_for(test)
+
+
+def deploy_request(test: Mapping[str, Any], policy: Policy) -> Deploy:
+    """`{actor, deploy: ENV, tag: T, [after_ok: [envs]], [approved_by: [actors]], [rollback],
+    [checks_failed]}` as the runner's deploy request: the tag points to one made-up commit (and tag
+    object) throughout, which deployed successfully to each of ``after_ok`` and which each of
+    ``approved_by`` approved for ENV. The checks stage is judged too: every ``checks.before_deploy``
+    passed, or with ``checks_failed`` the first of them failed (exit 1)."""
+    env, tag = test["deploy"], test["tag"]
+    commands = [shlex.join(argv) for argv in policy.check_commands("before_deploy")]  # as the runner names them
+    if test.get("checks_failed"):
+        checks = tuple((c, 1 if i == 0 else 0) for i, c in enumerate(commands or [FAILING_CHECK]))
+    else:
+        checks = tuple((c, 0) for c in commands)
+    return Deploy(actor=test["actor"], env=env, tag=tag, commit=NEW, tag_object=TAG_OBJECT,
+                  deployed=tuple((e, test["tag"], NEW) for e in test.get("after_ok", ())),
+                  approvals=tuple(Approved(env, tag, a, TAG_OBJECT, 0.0) for a in test.get("approved_by", ())),
+                  checks=checks, rollback=bool(test.get("rollback")))
 
 
 def request_for(test: Mapping[str, Any]) -> RefUpdate:

@@ -185,14 +185,43 @@ def _check_schema(data: dict[str, Any], doc: Located) -> set[Path]:
         elif kind == "type":
             doc.problem(path, f"{_show(error.instance)} is not {_article(error.validator_value)}",
                         _type_fix(path, error.instance, error.validator_value))
+        elif kind in ("pattern", "maxLength") and path == ("environments",):  # propertyNames: a name
+            doc.problem(path + (str(error.instance),), f"environment name {error.instance!r}: an environment's name "
+                        "names refs, logs and locks", "use letters, digits, '_', '.' and '-' (starting with a "
+                        "letter or digit), at most 100", key=True)
         elif kind == "oneOf" and path and path[-1] in ("ttl", "timeout"):
             doc.problem(path, f"{error.instance!r} is not a duration",
                         "write a duration like 30s, 10m, 4h, 2d, 1h30m, or a number of seconds")
         elif kind == "oneOf" and len(path) == 2 and path[0] == "tests":
-            doc.problem(path, "a test names exactly one of `push:` or `tag:`", "give one of them")
+            if isinstance(error.instance, dict):  # anything else: its type error says what to write
+                doc.problem(path, *_test_kind_problem(error.instance))
         else:
             doc.problem(path, error.message, "see `enforcer schema` for what this field takes")
     return rejected
+
+
+TEST_KINDS = ("push", "tag", "command", "edit", "deploy")
+TEST_FORMS = "push: BRANCH, tag: NAME, command: LINE, edit: PATH, or deploy: ENV with tag: TAG"
+# the fields a `deploy:` test takes, and those only it takes
+DEPLOY_TEST_FIELDS = ("actor", "deploy", "tag", "after_ok", "approved_by", "rollback", "checks_failed", "expect",
+                      "violations")
+DEPLOY_ONLY_FIELDS = ("after_ok", "approved_by", "rollback", "checks_failed")
+# every field some test takes (the schema's); and what a deploy command's arguments may name
+TEST_FIELDS = ("actor", "expect", "violations", "push", "merge", "create", "force", "delete", "paths", "tag",
+               "annotated", "move", "command", "edit", "deploy") + DEPLOY_ONLY_FIELDS
+DEPLOY_PLACEHOLDERS = ("env", "tag", "port", "data")
+
+
+def _test_kind_problem(test: Mapping[str, Any]) -> tuple[str, str]:
+    """What is wrong with a test that names no request, or more than one."""
+    if "deploy" in test and "tag" not in test:
+        return ("a deploy test names the tag it deploys",
+                f"add `tag: TAG` beside `deploy: {test['deploy']}` (e.g. tag: v1.0.0)")
+    kinds = [k for k in TEST_KINDS if k in test and not (k == "tag" and "deploy" in test)]
+    if not kinds:
+        return "a test names no request", f"give exactly one of: {TEST_FORMS}"
+    return (f"a test names {' and '.join(f'`{k}:`' for k in kinds)}; each test is one request",
+            f"split it into one test per request ({TEST_FORMS})")
 
 
 def _show(value: Any) -> str:
@@ -263,7 +292,7 @@ class Semantics:
         self.check_text()  # first: it rejects what the others must not read
         for check in (self.check_groups, self.check_names, self.check_branches, self.check_tags,
                       self.check_ownership, self.check_environments, self.check_commands, self.check_deploy,
-                      self.check_server):
+                      self.check_server, self.check_tests):
             check()  # no except: a check that raises is a bug (exit 4), and must not let a policy pass
 
     def at(self, *path: Any) -> Any:
@@ -420,35 +449,51 @@ class Semantics:
                                  "name another actor as backup, or leave backup out")
 
     def check_environments(self) -> None:
+        """Each environment is isolated (its own port, a data dir neither equal to nor nested in
+        another's: the SOP's one port and one database per environment); `after` names another."""
         names = [name for name, _ in self.under("environments")]
         afters: dict[str, str | None] = {}
         ports: dict[int, str] = {}
-        dirs: dict[str, str] = {}
+        dirs: list[tuple[str, str, str]] = []  # (environment, data as written, normalised)
         for name in names:
             here = ("environments", name)
             port = self.at(*here, "port")
             if port is not None:
                 if port in ports:
+                    taken = {self.at("environments", n, "port") for n in names}
+                    free = next((p for span in (range(port + 1, 65536), range(1, port)) for p in span
+                                 if p not in taken), None)
                     self.doc.problem(here + ("port",), f"port {port} is also used by environment "
-                                     f"{ports[port]!r}", "give each environment its own port")
+                                     f"{ports[port]!r}: environments {ports[port]!r} and {name!r} would "
+                                     "listen on the same port",
+                                     f"give {name!r} a port of its own"
+                                     + (f", e.g. port: {free}" if free is not None else ""))
                 ports.setdefault(port, name)
             data = self.at(*here, "data")
             if data is not None:
-                data_dir = _norm_dir(data)
-                if data_dir in dirs:
-                    self.doc.problem(here + ("data",), f"data dir {data!r} is also used by environment "
-                                     f"{dirs[data_dir]!r}", "give each environment its own data dir")
-                dirs.setdefault(data_dir, name)
+                mine = _norm_dir(data)
+                for other, theirs_written, theirs in dirs:
+                    relation = _nesting(mine, theirs)
+                    if relation:
+                        self.doc.problem(here + ("data",), f"data dir {data!r} {relation} the data dir "
+                                         f"{theirs_written!r} of environment {other!r}: environments "
+                                         f"{other!r} and {name!r} would share data",
+                                         f"give {name!r} a data dir of its own, neither inside another "
+                                         f"environment's nor holding one (e.g. data: {name}_data/)")
+                        break
+                dirs.append((name, data, mine))
             tags = self.at(*here, "tags")
             if tags is not None:
                 self._regex(here + ("tags",), tags)
             after = afters[name] = self.at(*here, "after")
             if after is not None and after not in names:
-                self.doc.problem(here + ("after",), f"unknown environment {after!r}",
-                                 _did_you_mean(after, sorted(names), "name an environment defined here"))
+                self.doc.problem(here + ("after",), f"unknown environment {after!r}: {name!r} would wait on an "
+                                 "environment that does not exist",
+                                 _did_you_mean(after, sorted(names), "name one of the environments defined "
+                                               f"here: {', '.join(n for n in names if n != name) or 'none'}"))
             elif after == name:
-                self.doc.problem(here + ("after",), "an environment cannot come after itself",
-                                 "name another environment")
+                self.doc.problem(here + ("after",), f"{name!r} comes after itself: no tag could ever deploy "
+                                 "there", "name the environment a tag must deploy to first, or remove `after`")
         for cycle in _after_cycles(afters):
             self.doc.problem(("environments", cycle[0], "after"),
                              f"environments wait on each other: {' -> '.join(cycle)}", "break the cycle")
@@ -475,16 +520,52 @@ class Semantics:
                                  "(REMOTE_USER, GL_USERNAME, GITEA_PUSHER_NAME, GL_USER)")
 
     def check_deploy(self) -> None:
+        """Each `deploy.command` argument may hold {env}, {tag}, {port}, {data}, and no other brace:
+        the runner replaces those four words as they are, so any other `{...}` (a typo such as
+        {version}, a format spec, an escape such as {{) would reach the command unreplaced."""
+        import re
+
         for i, _ in self.under("deploy", "command"):
             arg = self.at("deploy", "command", i)
             if arg is None:
                 continue
-            try:
-                arg.format(env="", tag="", port="", data="")
-            # what str.format raises for a field it cannot fill: {x}, {0}, {tag[0]}, {env[x]}, {env.x}, {port:d}, {
-            except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:
-                self.doc.problem(("deploy", "command", i), f"unknown placeholder in {arg!r}: {e}",
-                                 "use only {env}, {tag}, {port} and {data}")
+            rest = re.sub("|".join(re.escape("{" + p + "}") for p in DEPLOY_PLACEHOLDERS), "", arg)
+            if "{" not in rest and "}" not in rest:
+                continue
+            unknown = re.search(r"\{[^{}]*\}", rest)
+            what = (f"unknown placeholder {unknown.group()} in {arg!r}" if unknown
+                    else f"{arg!r} holds a brace that starts or ends no placeholder")
+            self.doc.problem(("deploy", "command", i), what,
+                             "use only {env}, {tag}, {port} and {data}; a command that needs other braces "
+                             "belongs in a script the command runs")
+
+    def check_tests(self) -> None:
+        """A `deploy:` test takes only a deploy's fields, and names environments that exist in
+        `after_ok`; the deploy fields belong to no other test."""
+        environments = sorted(name for name, _ in self.under("environments"))
+        for i, _ in self.under("tests"):
+            test = self.at("tests", i)
+            if not isinstance(test, dict):
+                continue
+            if "deploy" not in test:
+                for field in DEPLOY_ONLY_FIELDS:
+                    if field in test:
+                        self.doc.problem(("tests", i, field), f"`{field}` belongs to a deploy test, and "
+                                         f"tests[{i}] is none", f"add `deploy: ENV` and `tag: TAG`, or remove "
+                                         f"`{field}`", key=True)
+                continue
+            for field in test:
+                # a field no test takes: the schema has said so ("did you mean"); a second request: oneOf has
+                if field not in DEPLOY_TEST_FIELDS and field in TEST_FIELDS and field not in TEST_KINDS:
+                    self.doc.problem(("tests", i, field), f"`{field}` does not apply to a deploy test "
+                                     f"(tests[{i}] deploys to {test['deploy']!r})",
+                                     f"remove it; a deploy test takes {', '.join(DEPLOY_TEST_FIELDS)}", key=True)
+            for j, _ in self.under("tests", i, "after_ok"):
+                env = self.at("tests", i, "after_ok", j)
+                if env is not None and env not in environments:
+                    self.doc.problem(("tests", i, "after_ok", j), f"unknown environment {env!r}",
+                                     _did_you_mean(env, environments, "name an environment defined under "
+                                                   f"`environments:` ({', '.join(environments) or 'none'})"))
 
 
 def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
@@ -505,8 +586,27 @@ def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def _norm_dir(path: str) -> str:
-    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
-    return "/".join(parts)
+    """``./data``, ``data``, ``data/`` → ``data``; ``data//qa/`` → ``data/qa``; ``a/../b`` → ``b``;
+    the directory itself (``.``, ``./``) → ``.``."""
+    import posixpath
+
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    return "/" + normal.lstrip("/") if normal.startswith("/") else normal  # POSIX keeps a leading //
+
+
+def _nesting(mine: str, theirs: str) -> str:
+    """How normalised data dir ``mine`` stands to ``theirs``: "is the same as", "is inside",
+    "holds", or "" (apart). ``.`` holds every relative dir but those above it; an absolute and a
+    relative one are apart."""
+    if mine == theirs:
+        return "is the same as"
+
+    def inside(a: str, b: str) -> bool:
+        if b == ".":
+            return not (a.startswith("/") or a == ".." or a.startswith("../"))
+        return a.startswith(b.rstrip("/") + "/")
+
+    return "is inside" if inside(mine, theirs) else "holds" if inside(theirs, mine) else ""
 
 
 def _group_cycles(groups: Mapping[str, list[str] | None]) -> Iterator[list[str]]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from enforcer.policies import (actors, bootstrap, branches, claims, commands, environments, ownership, policy_file,
-                               refs, tags)
+from enforcer.policies import (actors, approvals, bootstrap, branches, claims, commands, environments, ownership,
+                               policy_file, refs, tags)
 
 REGISTRY: dict[str, ModuleType] = {
     "actors": actors,
@@ -31,6 +31,7 @@ REGISTRY: dict[str, ModuleType] = {
     "tags": tags,
     "ownership": ownership,
     "claims": claims,
+    "approvals": approvals,
     "policy": policy_file,
     "environments": environments,
     "commands": commands,

@@ -1,7 +1,7 @@
 """Who is acting: an actor the policy does not know is refused, naming where we looked."""
 from __future__ import annotations
 
-from enforcer.model import CommandLine, Deploy, FileEdit, RefUpdate, StagedChange, Violation
+from enforcer.model import CommandLine, Deploy, EnvironmentMove, FileEdit, RefUpdate, StagedChange, Violation
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
@@ -11,7 +11,7 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
     from enforcer.model import Request
 
 # every request but a Bootstrap, which has no policy yet: policies/bootstrap.py judges its pusher
-APPLIES_TO = (RefUpdate, StagedChange, Deploy, CommandLine, FileEdit)
+APPLIES_TO = (RefUpdate, StagedChange, Deploy, EnvironmentMove, CommandLine, FileEdit)
 ANY_REQUEST = True
 STOPS = True  # the rules would judge someone the policy does not know
 BREAK_GLASS = False  # break-glass is granted to a known actor

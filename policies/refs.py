@@ -1,12 +1,13 @@
 """Ref namespaces and what a ref may point to.
 
-Branches, tags and directory claims (refs/enforcer/claims/) are judged by
-their rules; anything else is refused (the server fails closed), approvals
-included until the deploy runner that reads them exists.
+Branches, tags, claims (refs/enforcer/claims/, refs/enforcer/env-claims/) and
+approvals (refs/enforcer/approvals/<env>/<tag>) are judged by their rules
+(policies/claims.py, policies/approvals.py); anything else is refused (the
+server fails closed), every other refs/enforcer/ namespace included.
 """
 from __future__ import annotations
 
-from enforcer.model import CLAIM_NAMESPACES, RefUpdate, Violation
+from enforcer.model import APPROVAL_REFS, CLAIM_NAMESPACES, RefUpdate, Violation
 from enforcer.policy import Policy
 
 TYPE_CHECKING = False
@@ -22,10 +23,11 @@ def check(policy: Policy, request: RefUpdate) -> Iterator[Violation]:
     if request.kind == "other":
         yield Violation("refs", "refs.namespace", f"{request.ref} is outside refs/heads/ and refs/tags/",
                         "push branches and tags only")
-    elif request.kind == "enforcer" and not request.ref.startswith(CLAIM_NAMESPACES):
+    elif request.kind == "enforcer" and not request.ref.startswith((*CLAIM_NAMESPACES, APPROVAL_REFS)):
         yield Violation("refs", "refs.namespace",
-                        f"{request.ref}: of refs/enforcer/ only claims (refs/enforcer/claims/<dir>) are accepted",
-                        "claim a directory under refs/enforcer/claims/; approvals are not accepted by push")
+                        f"{request.ref}: of refs/enforcer/ only claims (refs/enforcer/claims/<dir>, "
+                        "refs/enforcer/env-claims/<environment>) and approvals (refs/enforcer/approvals/<env>/<tag>) "
+                        "are accepted", "enforcer claim DIR, or enforcer approve ENV TAG")
     elif request.kind == "branch" and not request.deleted and not request.target_is_commit:
         yield Violation("refs", "refs.object", f"{request.ref} would point to {request.new[:10]}, which is not a "
                         "commit (a branch points to a commit itself, not to a tag of one)",

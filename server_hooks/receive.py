@@ -15,7 +15,7 @@ from enforcer.engine import decide
 from enforcer.errors import SERVER_HOOK, EnforcerError, guarded
 from enforcer.git import Repo, blob_id, is_object_id
 from enforcer.hookrun import say
-from enforcer.model import CLAIM_NAMESPACES, POLICY_FILE, ZERO, Bootstrap, Decision, Violation
+from enforcer.model import APPROVAL_REFS, CLAIM_NAMESPACES, POLICY_FILE, ZERO, Bootstrap, Decision, Violation
 from enforcer.policy import Policy, load_policy_bytes
 from enforcer.records import RecordError, default_store, record_for
 from enforcer.server_hooks import moved_default
@@ -78,7 +78,7 @@ def _bootstrap(repo: Repo, updates: list[Update]) -> tuple[str | None, list[tupl
 def judge(updates: list[Update], hook: str) -> int:
     repo = Repo()
     # git walks the pushed commits while the policy, the claims and the store are read
-    pushed = [(new, not ref.startswith(CLAIM_NAMESPACES) and new != ZERO) for _, new, ref in updates]
+    pushed = [(new, not ref.startswith((*CLAIM_NAMESPACES, APPROVAL_REFS)) and new != ZERO) for _, new, ref in updates]
     brought = repo.start_push_walk(new for new, walked in pushed if walked)
     walks = [functools.partial(brought.part, new) if walked else None for new, walked in pushed]
     store = default_store(repo.git_dir())

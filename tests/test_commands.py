@@ -28,8 +28,9 @@ MATH = "basic_edu_apps_final/environments/math"
 ALLOWED = [
     "git status", "git log --oneline -5", "git diff HEAD~1", "git branch -a", "ls -la", "cat README.md",
     "head -n 5 policy.yaml", "tail -f log.txt", "python3 -m pytest -q", "ls && git status", "ls | head -3",
-    "git status; ls", "(ls)", "{ ls; }", "ls &", "ls\ngit status", "env FOO=1 ls", "timeout 5 ls",
-    "nice -n 10 ls", "/bin/ls", "\\ls", '"ls"', "FOO=bar ls", "curl -s https://example.com --head",
+    "git status; ls", "(ls)", "{ ls; }", "ls &", "ls\ngit status", "env LC_ALL=C ls", "timeout 5 ls",
+    "nice -n 10 ls", "/bin/ls", "\\ls", '"ls"', "FOO=bar ls", "LANG=C ls", "x=1 ls",
+    "env FOO=1 ls", "DEBUG=1 python3 -m pytest -q", "GIT_AUTHOR_NAME=x git log", "curl -s https://example.com --head",
     "if git status; then ls; fi", "for f in a b; do cat $f; done", "git -C . status", "ls > /dev/null",
     "cat x 2>&1", "git status > status.txt", "ls # ; rm -rf /", "ls \\\n-la", "cat <<'EOF'\nrm -rf /\nEOF",
     "while git status; do ls; done", "ls -la | tail -n 3 | head -1", "git log --format=%H | head",
@@ -49,6 +50,7 @@ ASKED = [
     "nohup rm -rf x &", "exec rm x", "stdbuf -o0 rm x", "git clean -fdx", "git checkout -- .",
     "true && rm -rf x", "ls $(rm -rf x)", "perl -e 'unlink 1'", "node -e 'x'", "ruby -e 'x'",
     "git push -o enforcer.break-glass=outage origin feature/x-1124", "git push --mirror origin",
+    "http_proxy=http://x curl https://example.com --head", "GIT_TEST_X=1 git status", "PYTHONPATH=x ls",
 ]
 DENIED = [
     "cat x > .git/hooks/pre-commit", "echo x >> .git/config", "cp hook .git/hooks/pre-push", "ls > .git/hooks/x",
@@ -209,4 +211,5 @@ def test_the_reference_policy_proves_its_own_lists_and_roles(tmp_path: Path) -> 
     policy = tmp_path / "policy.yaml"
     policy.write_text(SOP.read_text() + "\n" + (examples / "sop-tests.yaml").read_text())
     proc = enforcer(tmp_path, "validate", str(policy))
-    assert proc.returncode == 0 and "21 self-test(s) pass" in proc.stdout, proc.stdout + proc.stderr
+    cases = (examples / "sop-tests.yaml").read_text().count("\n  - {")
+    assert proc.returncode == 0 and f"{cases} self-test(s) pass" in proc.stdout, proc.stdout + proc.stderr

@@ -38,23 +38,13 @@ def _place(actor: str | None, policy_file: str | None, remote: str | None) -> Pl
 
 def _server_place(repo: Repo, actor: str | None, policy_file: str | None, remote: str | None) -> Place:
     """The bare repository: the server's policy and actor (DESIGN.md, *Who is acting*)."""
-    from enforcer.actor import server_actor
     from enforcer.claiming import Place
-    from enforcer.server_hooks.server_policy import server_policy
+    from enforcer.commands.common import server_context
 
     if policy_file is not None or remote is not None:
         raise EnforcerError("--policy and --remote apply in a clone only: the bare repository judges by policy.yaml "
                             "on its default branch and is the server itself")
-    policy, _, blob = server_policy(repo, read_only=True)
-    if policy is None:
-        raise EnforcerError("this repository has no policy yet: push its first policy.yaml to the default branch "
-                            "(the bootstrap), then claim")
-    who, names = server_actor(policy)
-    if actor is not None and actor != who:
-        raise EnforcerError(f"--actor {actor} is not the server's actor ({who or 'none'}, from the first set of "
-                            f"{', '.join(names)}): in the bare repository the server says who acts; drop --actor")
-    if not who:
-        raise EnforcerError(f"who is acting? none of {', '.join(names)} is set: set one (server.actor_from)")
+    policy, who, names, blob = server_context(repo, actor, "claim")
     return Place(repo, policy, who, names, None, server=True, policy_blob=blob)
 
 

@@ -7,6 +7,7 @@ from enforcer.policy import Policy, load_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
+    from enforcer.git import Repo
     from enforcer.model import Claim
 
 FORMATS = ["text", "json"]  # click.Choice(FORMATS): this module stays free of click for enforcer.main's fast paths
@@ -48,3 +49,24 @@ def clone_claims() -> tuple[Claim, ...]:
         return Repo().claims()
     except EnforcerError:  # not a repository (a GitError is one)
         return ()
+
+
+def server_context(repo: Repo, actor: str | None, what: str, need_actor: bool = True
+                   ) -> tuple[Policy, str, tuple[str, ...], str | None]:
+    """In the bare repository: (the server's policy, the server's actor, where it was read, the
+    policy blob's id), DESIGN.md *Who is acting*. ``what`` names the action for the messages;
+    ``need_actor`` False: a reader, for whom no actor need be set ("" then)."""
+    from enforcer.actor import server_actor
+    from enforcer.server_hooks.server_policy import server_policy
+
+    policy, _, blob = server_policy(repo, read_only=True)
+    if policy is None:
+        raise EnforcerError("this repository has no policy yet: push its first policy.yaml to the default branch "
+                            f"(the bootstrap), then {what}")
+    who, names = server_actor(policy)
+    if actor is not None and actor != who:
+        raise EnforcerError(f"--actor {actor} is not the server's actor ({who or 'none'}, from the first set of "
+                            f"{', '.join(names)}): in the bare repository the server says who acts; drop --actor")
+    if not who and need_actor:
+        raise EnforcerError(f"who is acting? none of {', '.join(names)} is set: set one (server.actor_from)")
+    return policy, who or "", tuple(names), blob

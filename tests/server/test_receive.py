@@ -445,10 +445,13 @@ def test_hosting_layouts(tmp_path: Path, layout: str, folder: str, variable: str
     assert run("jgirmay").returncode == 0
 
 
-@pytest.mark.parametrize("ref", ["refs/enforcer/approvals/prod/v1.0.0", "refs/notes/commits", "refs/pull/1/head"])
-def test_other_namespaces_are_refused(server: Server, ref: str) -> None:
+@pytest.mark.parametrize("ref, check", [("refs/enforcer/other/x", "refs.namespace"),
+                                        ("refs/notes/commits", "refs.namespace"), ("refs/pull/1/head", "refs.namespace"),
+                                        ("refs/enforcer/approvals/prod/v1.0.0", "approvals.format")])
+def test_other_namespaces_are_refused(server: Server, ref: str, check: str) -> None:
+    """Approvals are accepted only as blobs stating one (tests/test_approvals.py)."""
     proc = server.push("jgirmay", f"main:{ref}")
-    assert proc.returncode != 0 and server.ref(ref) is None and "refs.namespace" in proc.stderr
+    assert proc.returncode != 0 and server.ref(ref) is None and check in proc.stderr
 
 
 def test_creating_a_protected_branch_from_reviewed_work(server: Server) -> None:
