@@ -16,6 +16,7 @@ from enforcer.commands.deploy import deploy, deploy_log, deployments, rollback
 from enforcer.commands.explain import explain
 from enforcer.commands.hook import hook
 from enforcer.commands.install import install, uninstall
+from enforcer.commands.serve import serve
 from enforcer.commands.status import status
 from enforcer.commands.validate import schema, validate
 from enforcer.errors import EnforcerError
@@ -34,6 +35,6 @@ def cli(directory: str | None) -> None:
 
 
 for one in (validate, schema, check, explain, install, uninstall, hook, decisions, command, agent_hook,
-            claim, release, claims, deploy, rollback, deployments, deploy_log, status):
+            claim, release, claims, deploy, rollback, deployments, deploy_log, status, serve):
     cli.add_command(one)
 cli.add_command(approve)

@@ -112,6 +112,21 @@ class ClaimRecord(NamedTuple):
     id: int | None = None
 
 
+class DecisionFilter(NamedTuple):
+    """Which decisions a reader wants: each field given must match (``check``: a violation's check
+    id or rule, e.g. branches.push or branches[1]; ``ref``: a part of the ref or subject)."""
+
+    verdict: str | None = None
+    actor: str | None = None
+    ref: str | None = None
+    check: str | None = None
+
+    def matches(self, r: Record) -> bool:
+        return (not self.verdict or r.verdict == self.verdict) and (not self.actor or r.actor == self.actor) \
+            and (not self.ref or self.ref in r.ref or self.ref in r.subject) \
+            and (not self.check or any(self.check in (v.check, v.rule) for v in r.violations + r.overridden))
+
+
 def record_for(hook: str, actor: str | None, ref: str, old: str, new: str, decision: Decision, *,
                kind: str = "ref-update", policy: str | None = None, subject: str = "") -> Record:
     return Record(hook, actor, ref, old, new, decision.verdict, decision.note, decision.violations,
@@ -126,6 +141,8 @@ class _Reader(_Protocol):
 
     def exists(self) -> bool: ...
     def decisions(self, limit: int = 100) -> list[Record]: ...
+    def query(self, where: DecisionFilter, offset: int = 0, limit: int = 50) -> tuple[list[Record], int]: ...
+    def refusals_by_day(self, days: int) -> list[tuple[str, int]]: ...
     def deployments(self, env: str | None = None, limit: int = 100) -> list[Deployment]: ...
     def approvals(self, env: str | None = None, tag: str | None = None, limit: int = 100) -> list[Approval]: ...
     def claims(self, path: str | None = None, limit: int = 100) -> list[ClaimRecord]: ...
@@ -483,6 +500,45 @@ class SQLiteStore:
         found = self._reading(read)
         return found if found is not None else [r for r, _ in reversed(_landed(None, self.spool, 0))][:limit]
 
+    def query(self, where: DecisionFilter, offset: int = 0, limit: int = 50) -> tuple[list[Record], int]:
+        """The decisions ``where`` selects, newest first, from ``offset``: (a page of ``limit``, how
+        many there are in all). What landed and no writer has read in yet comes first."""
+        _check_limit(limit)
+        _check_limit(offset)
+
+        def read(db: sqlite3.Connection) -> tuple[list[Record], int]:
+            have = _columns(db, "decisions")
+            pending = [r for r, _ in reversed(_landed(db if have else None, self.spool, _ingested(db) if have else 0))
+                       if where.matches(r)]
+            if not have:
+                return pending[offset:offset + limit], len(pending)
+            sql, args = _where(where, have)
+            total = int(db.execute(f"SELECT COUNT(*) FROM decisions{sql}", args).fetchone()[0])
+            page = pending[offset:offset + limit]
+            skip = max(0, offset - len(pending))
+            exprs = [c if c in have else DECISION_DEFAULTS[c] for c in DECISION_COLUMNS]
+            rows = db.execute(f"SELECT id, {', '.join(exprs)} FROM decisions{sql} ORDER BY id DESC LIMIT ? OFFSET ?",
+                              (*args, limit - len(page), skip)).fetchall()
+            return page + [_decision_from(row) for row in rows], total + len(pending)
+
+        return self._reading(read) or ([], 0)
+
+    def refusals_by_day(self, days: int) -> list[tuple[str, int]]:
+        """(day, refusals that day) for the last ``days`` days up to today (UTC), oldest first."""
+        today = int(time.time() // 86400)
+        first = today - days + 1
+
+        def read(db: sqlite3.Connection) -> dict[int, int]:
+            if not _columns(db, "decisions"):
+                return {}
+            rows = db.execute("SELECT CAST(time / 86400 AS INTEGER) AS day, COUNT(*) FROM decisions "
+                              "WHERE verdict = 'deny' AND time >= ? GROUP BY day", (first * 86400,)).fetchall()
+            return {int(day): int(n) for day, n in rows}
+
+        counts = self._reading(read) or {}
+        return [(time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), counts.get(day, 0))
+                for day in range(first, today + 1)]
+
     def _rows(self, cls: type[Row], where: dict[str, str | None], limit: int) -> list[Row]:
         _check_limit(limit)
         table = TABLES[cls.__name__]
@@ -512,6 +568,29 @@ class SQLiteStore:
     def list(self, limit: int = 100) -> list[dict[str, object]]:
         """The newest decisions as JSON-able dicts (``serialize.decision``), for callers of the old interface."""
         return [serialize.decision(r) for r in self.decisions(limit)]
+
+
+def _where(where: DecisionFilter, have: set[str]) -> tuple[str, tuple[str, ...]]:
+    """SQL that selects the decisions ``where`` selects (violations are kept as serialize's JSON,
+    in which a check or rule reads `"check": "<id>"` or `"rule": "<id>"`)."""
+    import json
+
+    terms: list[str] = []
+    args: list[str] = []
+    if where.verdict:
+        terms.append("verdict = ?")
+        args.append(where.verdict)
+    if where.actor:
+        terms.append("actor = ?")
+        args.append(where.actor)
+    if where.ref:
+        terms.append("(instr(ref, ?) > 0 OR instr(subject, ?) > 0)" if "subject" in have else "instr(ref, ?) > 0")
+        args += [where.ref, where.ref] if "subject" in have else [where.ref]
+    if where.check:
+        value = json.dumps(where.check, ensure_ascii=False)
+        terms.append("(instr(violations, ?) > 0 OR instr(violations, ?) > 0)")
+        args += [f'"check": {value}', f'"rule": {value}']
+    return (" WHERE " + " AND ".join(terms) if terms else ""), tuple(args)
 
 
 def _check_limit(limit: int) -> None:

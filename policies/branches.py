@@ -49,7 +49,8 @@ def _push_and_name(policy: Policy, rule: BranchRule, branch: str,
         if not rule.direct_commits and rule.push:
             fix += f", push it, and ask {who(policy, rule.push)} to merge it into {branch}"
         yield Violation(rule.id, "branches.push",
-                        f"{actor} may not push to {branch!r}{_purpose(rule)}: only {who(policy, rule.push)}", fix)
+                        f"{actor} may not push to {branch!r}{_purpose(rule)}: "
+                        f"{'only ' + who(policy, rule.push) + ' may' if rule.push else 'nobody may'}", fix)
     if rule.name is not None and not deleting and not compile_regex(rule.name).fullmatch(branch):
         example = example_name(rule, request.now) or "<a name the rule accepts>"
         yield Violation(rule.id, "branches.name", f"{branch!r} does not match the naming rule {rule.name}",

@@ -12,7 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOP = ROOT / "policies" / "examples" / "sop.yaml"
-collect_ignore = ["deploy_app"]  # the deploy tests' service, with its own tests for checks.before_deploy
+collect_ignore = ["deploy_app"]
+# the browser tests' fixtures, defined once for the whole session (one Chromium, tests/browser.py)
+from tests.browser import browser_page, chromium_browser  # noqa: E402,F401  # the deploy tests' service, with its own tests for checks.before_deploy
 LEAKY = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "ENFORCER_ACTOR", "GITHUB_REF_NAME", "GITHUB_BASE_REF",
          "CI_COMMIT_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "GL_USERNAME", "GITEA_PUSHER_NAME",
          "GL_USER", "REMOTE_USER", "GIT_DIR", "GIT_WORK_TREE")

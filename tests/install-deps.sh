@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System packages the tests start real servers with; installs only what is missing.
+# System packages the tests start real servers and a browser with; installs only what is missing.
 # Another apt or dpkg process (unattended-upgrades, a second run of this script) may hold
 # apt's locks: wait up to APT_WAIT seconds for it rather than fail at once.
 set -euo pipefail
@@ -29,6 +29,8 @@ main() {
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -x /usr/sbin/fcgiwrap ] || missing+=(fcgiwrap)
   [ -x /usr/bin/gitolite ] || missing+=(gitolite3)
+  # the browser tests' headless Chromium, driven by Playwright through its executable_path (tests/browser.py)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -gt 0 ] || return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "tests need: ${missing[*]} (run this script as root, or install them)" >&2
