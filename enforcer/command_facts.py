@@ -43,6 +43,8 @@ DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})  # 
 # files of the working tree that switch enforcement off when changed: Claude Code's settings (the
 # PreToolUse hook, disableAllHooks) and the pre-commit framework's list of hooks
 ENFORCEMENT_FILES = frozenset({".claude/settings.json", ".claude/settings.local.json", ".pre-commit-config.yaml"})
+# at any depth: an agent started in a subdirectory reads its .claude/ there
+AGENT_SETTINGS = ("/.claude/settings.json", "/.claude/settings.local.json")
 
 
 class Context:
@@ -70,7 +72,8 @@ class Context:
             or os.sep + ".git" + os.sep in path + os.sep
         inside = self.root is not None and (path == self.root or path.startswith(self.root + os.sep))
         shown = os.path.relpath(path, self.root) if inside and self.root else path
-        git_dir = git_dir or (inside and shown.replace(os.sep, "/") in ENFORCEMENT_FILES)
+        relative = shown.replace(os.sep, "/")
+        git_dir = git_dir or (inside and (relative in ENFORCEMENT_FILES or relative.endswith(AGENT_SETTINGS)))
         return FileEdit(actor, shown.replace(os.sep, "/"), inside=inside and not git_dir, git_dir=git_dir,
                         claims=claims, now=now)
 

@@ -42,10 +42,19 @@ def _words(text: str) -> frozenset[str]:
 GUESSED = ("ftp.", "dict.", "ldap.", "imap.", "pop3.", "smtp.")  # curl picks the protocol from these hosts
 
 
+def _scheme(arg: str) -> str | None:
+    """A URL's scheme as curl reads it: letters, digits, `+.-` up to `:/` (one to three slashes)."""
+    name, colon, rest = arg.partition(":")
+    if colon and rest.startswith("/") and name[:1].isalpha() and all(c.isalnum() or c in "+.-" for c in name):
+        return name.lower()
+    return None
+
+
 def _curl_operand(arg: str, argv: Sequence[str]) -> str | None:
-    if "://" not in arg and arg.lower().startswith(GUESSED):
+    found = _scheme(arg)
+    if found is None and arg.lower().startswith(GUESSED):
         return f"a URL whose host makes curl guess another protocol than http ({arg.split('.', 1)[0]})"
-    scheme = arg.partition("://")[0].lower() if "://" in arg else "http"
+    scheme = found or "http"
     if scheme not in ("http", "https"):
         return f"a {scheme}: URL (curl may read, write or upload files there)"
     if ("{" in arg or "[" in arg) and not {"-g", "--globoff"} & set(argv):
@@ -110,8 +119,8 @@ GIT_BRANCH_LISTING = Options(
     flags="alrvi",
     valued="",
     long_flags=_words("all list remotes verbose ignore-case show-current color no-color column no-column "
-                      "omit-empty no-abbrev"),
-    long_valued=_words("contains no-contains merged no-merged points-at sort format abbrev"),
+                      "omit-empty no-abbrev abbrev"),  # --abbrev takes its value only as --abbrev=N
+    long_valued=_words("contains no-contains merged no-merged points-at sort format"),
     operand=_branch_operand,
 )
 

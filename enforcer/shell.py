@@ -529,7 +529,12 @@ class _Walker:
         for child in node.children:
             if child.type == "variable_assignment":  # recorded above: only its value may hold more
                 self.visit_children(child, depth)
-            elif not child.type.endswith("_redirect"):
+            elif child.type.endswith("_redirect"):  # a here-string's or a target's $(...) runs too
+                self.visit_children(child, depth, skip=("heredoc_body", "heredoc_start", "heredoc_end"))
+                for sub in child.children:
+                    if sub.type == "heredoc_body":
+                        self.visit_children(sub, depth)
+            else:
                 self.visit(child, depth + 1)
 
     def on_assignments(self, node: Node, depth: int) -> None:
@@ -897,7 +902,15 @@ class _Walker:
         elif rest and not (kind == "run-shell" and "C" in values):
             label = f"tmux {sub}" + (f" -t {session}" if session and kind != "new-session" else "") + \
                 (f" -s {session}" if session and kind == "new-session" else "")
-            self.nested(" ".join(rest), label, session)
+            if len(rest) > 1 and kind != "run-shell":  # several words: tmux runs them as an argv, no shell
+                saved = self.nested_from, self.session
+                self.nested_from, self.session = label, session if session is not None else self.session
+                try:
+                    self.add(tuple(_Word(w) for w in rest), [], [], ())
+                finally:
+                    self.nested_from, self.session = saved
+            else:
+                self.nested(" ".join(rest), label, session)
         elif kind == "run-shell" and rest:
             self.opaque.append("tmux run-shell -C runs tmux commands")
 
@@ -924,8 +937,24 @@ class _Walker:
                 self.opaque.append(f"tmux key {key} may run or recall a command")
         lines.append(current)
         for text in lines:
+            if _history_expansion(text):  # an interactive shell expands !! and ^a^b before it parses
+                self.opaque.append(f"{how}: history expansion in typed keys: {_snippet(text)}")
             if text.strip():
                 self.nested(text, how, session)
+
+
+def _history_expansion(text: str) -> bool:
+    """A `!` outside single quotes, or a line starting with `^`: what bash's history expansion
+    turns into an earlier command in an interactive shell (a tmux session's)."""
+    if text.lstrip().startswith("^"):
+        return True
+    quoted = False
+    for i, c in enumerate(text):
+        if c == "'" and (i == 0 or text[i - 1] != "\\"):
+            quoted = not quoted
+        elif c == "!" and not quoted:
+            return True
+    return False
 
 
 def _index(parent: Node, child: Node) -> int:

@@ -35,11 +35,11 @@ BREAK_GLASS = False  # break-glass is a push option; a command has none
 RUNS_OTHER_PREFIXES = ("GIT_", "LD_", "DYLD_", "PYTHON", "PERL", "RUBY", "NODE_", "BASH", "LESS", "MAN", "PYTEST_",
                        "CURL_", "SSL", "SSH_", "GPG", "GNUPG", "XDG_", "TMUX", "HIST", "PS", "GCONV", "LOCPATH",
                        "NLSPATH", "MALLOC", "GLIBC_", "COVERAGE", "PIP_", "TERMINFO", "TERMCAP", "LOCALDOMAIN",
-                       "RES_OPTIONS", "HOSTALIASES")
+                       "RES_OPTIONS", "HOSTALIASES", "MAIL", "OPENSSL")
 RUNS_OTHER = frozenset({"PAGER", "EDITOR", "VISUAL", "BROWSER", "SHELL", "ENV", "IFS", "PATH", "CDPATH", "GLOBIGNORE",
                         "PROMPT_COMMAND", "INPUTRC", "HOME", "TMPDIR", "TEMP", "TMP", "SHELLOPTS", "POSIXLY_CORRECT",
                         "http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy", "HTTP_PROXY",
-                        "HTTPS_PROXY", "ALL_PROXY"})
+                        "HTTPS_PROXY", "ALL_PROXY", "histchars"})
 HARMLESS = frozenset({"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_NAME",
                       "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
                       "PYTHONHASHSEED", "PYTHONIOENCODING", "PYTHONUTF8"})
