@@ -32,7 +32,7 @@ def wait_healthy(url: str, deadline: float) -> tuple[bool, str]:
             return False, f"timeout (last: {seen})"
         try:
             status = (_https_status if parts.scheme == "https" else _http_status)(
-                parts.hostname, port, path, min(left, REQUEST_TIMEOUT))
+                parts.hostname, port, path, min(left, REQUEST_TIMEOUT), deadline)
             if 200 <= status < 300:
                 return True, str(status)
             seen = str(status)
@@ -43,7 +43,7 @@ def wait_healthy(url: str, deadline: float) -> tuple[bool, str]:
         time.sleep(max(0.0, min(INTERVAL, deadline - time.monotonic())))
 
 
-def _http_status(host: str, port: int, path: str, timeout: float) -> int:
+def _http_status(host: str, port: int, path: str, timeout: float, deadline: float) -> int:
     """The status of a GET, read from the answer's first line (no http.client: a deploy's start-up
     pays for what it imports)."""
     import socket
@@ -54,6 +54,10 @@ def _http_status(host: str, port: int, path: str, timeout: float) -> int:
         connection.sendall(request)
         answer = b""
         while b"\r\n" not in answer and len(answer) < 4096:
+            left = deadline - time.monotonic()  # a service that trickles its answer is bounded too
+            if left <= 0:
+                raise TimeoutError("the answer did not come within the deploy's timeout")
+            connection.settimeout(min(left, timeout))
             chunk = connection.recv(4096)
             if not chunk:
                 break
@@ -64,7 +68,7 @@ def _http_status(host: str, port: int, path: str, timeout: float) -> int:
     return int(fields[1])
 
 
-def _https_status(host: str, port: int, path: str, timeout: float) -> int:
+def _https_status(host: str, port: int, path: str, timeout: float, deadline: float) -> int:
     import http.client
 
     connection = http.client.HTTPSConnection(host, port, timeout=timeout)

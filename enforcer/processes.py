@@ -128,15 +128,13 @@ def kill_group(pid: int) -> None:
             return
         end = time.monotonic() + wait
         while time.monotonic() < end:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
+            if not group_members(pid):  # gone, or only zombies waiting to be reaped
                 return
             time.sleep(0.05)
 
 
 def group_members(pgid: int) -> list[int]:
-    """The live processes of process group ``pgid`` (from /proc; [] where there is none)."""
+    """The live processes of process group ``pgid``, zombies left out (from /proc)."""
     members = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
@@ -144,6 +142,6 @@ def group_members(pgid: int) -> list[int]:
                 fields = f.read().rpartition(b")")[2].split()
         except OSError:
             continue
-        if len(fields) > 2 and fields[2] == str(pgid).encode():
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
             members.append(int(pid))
     return members

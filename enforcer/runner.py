@@ -6,7 +6,8 @@ refs, the claims, the checks' exit statuses), asks the decision core
 environment at a time (a lock file; the OS releases it when a runner dies,
 and the next run marks what that runner left `running` as `interrupted`).
 
-A deploy: a clean temporary worktree of the tag's commit; checks.before_deploy
+A deploy: a clean checkout of the tag's commit (its files only, outside the
+repository); checks.before_deploy
 there; then deploy.command (an argv, placeholders substituted per argument,
 never a shell) with APP_ENV, PORT, DATA_DIR and ENFORCER_TAG set; then the
 health URL polled; all within deploy.timeout, after which the running
@@ -22,12 +23,13 @@ import fcntl
 import os
 import shlex
 import shutil
+import subprocess
 import time
 
 from enforcer import health, processes, report
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import Repo
+from enforcer.git import Repo, git_env
 from enforcer.model import ZERO, Approved, Deploy, EnvironmentMove
 from enforcer.policy import Policy, parse_duration
 from enforcer.records import Deployment, default_store, record_for
@@ -113,9 +115,10 @@ def _deploy(place: Place, store: Store, env_name: str, version: Version, rollbac
                      rollback=rollback_of is not None, claims=repo.claims(),
                      port_held_by=_port_holders(policy.environments[env_name].port), now=time.time(),
                      actor_vars=place.actor_vars)
+    env = policy.environments[env_name]
+    branch_before = repo.resolve(f"refs/heads/{env.branch}") or ZERO if env.branch else ZERO  # the move's lease
     if not _judged(place, store, request, "gates"):
         return 1
-    env = policy.environments[env_name]
     now = time.time()
     log_path = _log_path(repo, env_name, now)
     opened = Deployment(env_name, version.tag, version.commit, place.actor, now, log=log_path,
@@ -124,25 +127,32 @@ def _deploy(place: Place, store: Store, env_name: str, version: Version, rollbac
     if place.started is not None:
         place.started(deployment.id)
     log = processes.Log(log_path, place.stream)
+    command_ran = [False]  # whether the deploy command started: only then is there anything to roll back
     try:
         deployment = _run(place, store, env, version, deployment, request, log,
-                          lambda pid: _note_group(repo, env_name, deployment.id, pid))
+                          lambda pid: _note_group(repo, env_name, deployment.id, pid), command_ran)
+    except Exception as e:  # noqa: BLE001 - recorded, never lost: the deploy failed, and says why
+        log.say(f"enforcer: the deploy stopped on an error: {type(e).__name__}: {e}")
+        deployment = _ended(deployment, "failed", "")
     finally:
         log.close()
     store.update_deployment(deployment)
     if deployment.outcome == "succeeded":
         if rollback_of is not None and rollback_of.outcome == "succeeded":  # a live version rolled back from
             store.update_deployment(rollback_of._replace(outcome="rolled-back"))
-        return 0 if _move_branch(place, store, env, version.commit) else 1
-    if rollback_of is None and live is not None and policy.deploy.get("rollback_on_failure"):
+        return 0 if _move_branch(place, store, env, version.commit, branch_before) else 1
+    if rollback_of is not None:
+        _say(place, f"enforcer: rollback {deployment.id} (of deployment {rollback_of.id}) failed: it is not rolled "
+                    f"back in turn; {env_name} needs a person (enforcer deploy-log {deployment.id})")
+    elif command_ran[0] and live is not None and policy.deploy.get("rollback_on_failure"):
         _say(place, f"enforcer: rolling {env_name} back to {live.tag} (deployment {live.id}), the last good version")
         _deploy(place, store, env_name, Version(live.tag, "", live.commit), rollback_of=deployment)
     return 1
 
 
 def _run(place: Place, store: Store, env: Environment, version: Version, deployment: Deployment, request: Deploy,
-         log: processes.Log, started: Callable[[int], None]) -> Deployment:
-    """The checks, the command and the health check in a worktree of the version: the deployment
+         log: processes.Log, started: Callable[[int], None], command_ran: list[bool]) -> Deployment:
+    """The checks, the command and the health check in a checkout of the version: the deployment
     as it ended."""
     policy = place.policy
     what = "rollback" if deployment.rollback_of else "deploy"
@@ -151,7 +161,7 @@ def _run(place: Place, store: Store, env: Environment, version: Version, deploym
     data = _data_dir(place.repo, env)
     variables = {"APP_ENV": env.name, "PORT": str(env.port), "DATA_DIR": data, "ENFORCER_TAG": version.tag}
     environment = processes.clean_environment(variables)
-    with _worktree(place.repo, version.commit, deployment.id) as checkout:
+    with _checkout(place.repo, env, version.commit, deployment.id) as checkout:
         if not request.rollback:
             results = []
             for argv in policy.check_commands("before_deploy"):
@@ -162,7 +172,10 @@ def _run(place: Place, store: Store, env: Environment, version: Version, deploym
                     log.say(f"enforcer: check failed: {ran.describe()}")
                     break
             deployment = deployment._replace(checks=tuple(results))
-            if not _judged(place, store, request._replace(checks=tuple(results)), "checks", log):
+            # the approvals and the tag as they are now: one may have been revoked, or moved, meanwhile
+            fresh = request._replace(checks=tuple(results), approvals=_approvals(place.repo, env.name, version.tag),
+                                     tag_object=_tag_object(place.repo, version.tag) or "")
+            if not _judged(place, store, fresh, "checks", log):
                 return _ended(deployment, "failed", "")
         command = [_substitute(a, env, version.tag, data) for a in policy.deploy.get("command") or ()]
         if not command:
@@ -170,10 +183,11 @@ def _run(place: Place, store: Store, env: Environment, version: Version, deploym
             return _ended(deployment, "failed", "")
         os.makedirs(data, exist_ok=True)
         log.say(f"enforcer: run: {shlex.join(command)}")
-        ran = processes.run(command, checkout, environment, deadline, log, started)
-        if not ran.ok:
-            log.say(f"enforcer: deploy command failed: {ran.describe()}")
-            return _ended(deployment, "failed", "timeout" if ran.timed_out else "")
+        command_ran[0] = True
+        outcome = processes.run(command, checkout, environment, deadline, log, started)
+        if not outcome.ok:
+            log.say(f"enforcer: deploy command failed: {outcome.describe()}")
+            return _ended(deployment, "failed", "timeout" if outcome.timed_out else "")
     url = policy.deploy.get("health")
     if not url:
         log.say(f"enforcer: {what} {deployment.id} succeeded (no health check in the policy)")
@@ -222,13 +236,13 @@ def _label(request: Deploy | EnvironmentMove) -> str:
     return f"{'rollback' if request.rollback else 'deploy'} {request.tag} to {request.env}"
 
 
-def _move_branch(place: Place, store: Store, env: Environment, commit: str) -> bool:
-    """The environment's branch to ``commit``, as deploy.actor, only from the value judged."""
+def _move_branch(place: Place, store: Store, env: Environment, commit: str, old: str) -> bool:
+    """The environment's branch to ``commit``, as deploy.actor, only from ``old``, its value when
+    the deploy was judged: a push that moved it meanwhile is not overwritten."""
     if not env.branch:
         return True
     ref = f"refs/heads/{env.branch}"
-    old = place.repo.resolve(ref) or ZERO
-    if old == commit:
+    if old == commit and (place.repo.resolve(ref) or ZERO) == commit:
         return True
     mover = place.policy.deploy.get("actor")
     move = EnvironmentMove(mover, env.name, env.branch, old, commit, ("deploy.actor",))
@@ -245,14 +259,19 @@ def _move_branch(place: Place, store: Store, env: Environment, commit: str) -> b
 
 # -- facts --------------------------------------------------------------------------------------
 
+def _tag_object(repo: Repo, tag: str) -> str | None:
+    """What refs/tags/TAG points to, unpeeled: an annotated tag's own object, which approvals name."""
+    from enforcer.approving import tag_object
+
+    return tag_object(repo, tag)
+
+
 def _version(repo: Repo, tag: str) -> Version:
     from enforcer.claiming import ref_component_ok
 
     if not tag or not all(ref_component_ok(part) for part in tag.split("/")):
         raise EnforcerError(f"{tag!r} is not a tag name git allows: name a tag of this repository")
-    from enforcer.approving import tag_object as unpeeled
-
-    tag_object = unpeeled(repo, tag)  # an annotated tag's own object: what approvals are bound to
+    tag_object = _tag_object(repo, tag)
     commit = repo.resolve(tag_object) if tag_object else None
     if tag_object is None or commit is None:
         raise EnforcerError(f"no tag {tag!r} in this repository (or it names no commit): push the tag first")
@@ -283,11 +302,14 @@ def _port_holders(port: int) -> tuple[str, ...]:
     return tuple("?" if pid is None else owner or "" for pid, owner in health.port_holders(port))
 
 
+def _deploy_root(repo: Repo) -> str:
+    """ENFORCER_DEPLOY_ROOT, else the directory that holds the repository."""
+    return os.environ.get("ENFORCER_DEPLOY_ROOT") or os.path.dirname(os.path.abspath(repo.common_dir()))
+
+
 def _data_dir(repo: Repo, env: Environment) -> str:
-    """The environment's data directory: as written if absolute, else under the deploy root
-    (ENFORCER_DEPLOY_ROOT, else the directory that holds the repository)."""
-    root = os.environ.get("ENFORCER_DEPLOY_ROOT") or os.path.dirname(os.path.abspath(repo.common_dir()))
-    return os.path.normpath(os.path.join(root, env.data))
+    """The environment's data directory: as written if absolute, else under the deploy root."""
+    return os.path.normpath(os.path.join(_deploy_root(repo), env.data))
 
 
 def _substitute(text: str, env: Environment, tag: str, data: str) -> str:
@@ -300,14 +322,20 @@ def _substitute(text: str, env: Environment, tag: str, data: str) -> str:
 
 def outcome_now(repo: Repo, deployment: Deployment) -> str:
     """The deployment's outcome as it stands: one on record as running whose runner is gone (its
-    environment's lock is free) is interrupted, as the next deploy will record it."""
+    environment's lock is free) is interrupted, as the next deploy will record it. Read without
+    taking the lock (/proc/locks), so a reader never makes a deploy that starts at that moment
+    busy; where /proc/locks is missing the lock is probed for an instant."""
     if deployment.outcome != "running":
         return deployment.outcome
     path = os.path.join(repo.common_dir(), "enforcer", "deploy-locks", f"{deployment.env}.lock")
     try:
-        fd = os.open(path, os.O_RDONLY)
+        st = os.stat(path)
     except OSError:
         return "interrupted"
+    held = _flocked(st)
+    if held is not None:
+        return "running" if held else "interrupted"
+    fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -315,6 +343,19 @@ def outcome_now(repo: Repo, deployment: Deployment) -> str:
     finally:
         os.close(fd)  # closing releases a lock taken here
     return "interrupted"
+
+
+def _flocked(st: os.stat_result) -> bool | None:
+    """Whether a process holds a write flock on the file ``st`` describes, from /proc/locks
+    (`1: FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF`); None where it cannot tell."""
+    wanted = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks") as f:
+            rows = f.read().splitlines()
+    except OSError:
+        return None
+    return any(len(fields) > 5 and fields[1] == "FLOCK" and fields[3] == "WRITE" and fields[5] == wanted
+               for fields in (row.split() for row in rows if "->" not in row))
 
 
 # -- places on disk -----------------------------------------------------------------------------
@@ -345,7 +386,7 @@ def _locked(place: Place, env: str) -> Iterator[Store]:
     fd = os.open(_lock_path(place.repo, env), os.O_RDWR | os.O_CREAT, 0o640)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except BlockingIOError:
             running = next((d for d in store.deployments(env, 20) if d.outcome == "running"), None)
             what = (f"deployment {running.id} ({running.tag}, by {running.actor}, since "
@@ -381,6 +422,20 @@ def _kill_leftover(repo: Repo, env: str, deployment_id: int | None) -> None:
         processes.kill_group(int(pid))
 
 
+def _lock(fd: int, wait: float = 0.5) -> None:
+    """The environment's lock, waiting ``wait`` seconds at most: a reader (enforcer deployments, the
+    web view) probes it for an instant; a deploy holds it for minutes. Raises BlockingIOError."""
+    end = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= end:
+                raise
+            time.sleep(0.02)
+
+
 def _mark_interrupted(repo: Repo, store: Store, env: str) -> None:
     for stale in (d for d in store.deployments(env, 50) if d.outcome == "running"):
         _kill_leftover(repo, env, stale.id)
@@ -388,23 +443,38 @@ def _mark_interrupted(repo: Repo, store: Store, env: str) -> None:
         if stale.log:
             with contextlib.suppress(OSError), open(stale.log, "a") as f:
                 f.write("enforcer: the runner stopped before this deploy ended (killed?): marked interrupted\n")
-        leftover = os.path.join(_state_dir(repo, "deploy-worktrees"), str(stale.id))
-        if os.path.exists(leftover):
-            shutil.rmtree(leftover, ignore_errors=True)
-            repo.run("worktree", "prune")
+        leftover = os.path.join(_deploy_root(repo), ".enforcer-checkouts", f"{env}-{stale.id}")
+        shutil.rmtree(leftover, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover + ".index")
 
 
 @contextlib.contextmanager
-def _worktree(repo: Repo, commit: str, deployment_id: int | None) -> Iterator[str]:
-    """A clean checkout of ``commit``, removed afterwards (no hook of the repository runs)."""
-    path = os.path.join(_state_dir(repo, "deploy-worktrees"), str(deployment_id))
-    repo.run("-c", "core.hooksPath=/dev/null", "worktree", "add", "--quiet", "--detach", "--force", path, commit)
+def _checkout(repo: Repo, env: Environment, commit: str, deployment_id: int | None) -> Iterator[str]:
+    """A clean checkout of ``commit``, removed afterwards: the tree's files only, no .git, outside the
+    repository, so the code being deployed finds no repository to write into (an approval ref it
+    made itself, say) and no hook of the repository runs."""
+    path = _checkout_path(repo, env, deployment_id)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    index = path + ".index"
     try:
+        repo.run("read-tree", f"--index-output={index}", commit)
+        written = subprocess.run(repo.argv(("--work-tree", path, "checkout-index", "--all", "--force")),
+                                 env=git_env(GIT_INDEX_FILE=index), capture_output=True)
+        if written.returncode != 0:
+            raise EnforcerError(f"cannot check {commit[:10]} out into {path}: "
+                                f"{written.stderr.decode('utf-8', 'replace').strip()}")
         yield path
     finally:
-        if repo.status("worktree", "remove", "--force", "--force", path) != 0:  # a program left it odd
-            shutil.rmtree(path, ignore_errors=True)
-            repo.run("worktree", "prune")
+        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(index)
+
+
+def _checkout_path(repo: Repo, env: Environment, deployment_id: int | None) -> str:
+    """Beside the environments' data, under the deploy root: .enforcer-checkouts/<env>-<id>."""
+    return os.path.join(_deploy_root(repo), ".enforcer-checkouts", f"{env.name}-{deployment_id}")
 
 
 def _say(place: Place, text: str) -> None:

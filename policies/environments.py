@@ -10,7 +10,7 @@ from __future__ import annotations
 from enforcer.model import ENV_PREFIX, Deploy, EnvironmentMove, Violation
 from enforcer.policies._hints import q, who
 from enforcer.policies.branches import pushers
-from enforcer.policy import Policy
+from enforcer.policy import Environment, Policy
 from enforcer.regex import compile_regex
 
 TYPE_CHECKING = False
@@ -21,11 +21,16 @@ APPLIES_TO = (Deploy, EnvironmentMove)
 BREAK_GLASS = False  # break-glass is a push option; a deploy has none
 
 
-def may_deploy(policy: Policy, actor: str | None) -> bool:
-    """deploy.actor, every environment approver and every tag creator may run deploys."""
+def may_deploy(policy: Policy, actor: str | None, env: Environment | None = None, tag: str | None = None) -> bool:
+    """deploy.actor, the environment's approvers, and those who may create the tag (DESIGN.md);
+    without an environment or a tag (explain): any environment's approvers, any tag's creators."""
     names = [policy.deploy.get("actor", "")]
-    names += [n for env in policy.environments.values() for n in env.approve]
-    names += [n for rule in policy.tags for n in rule.create]
+    names += [n for e in ([env] if env is not None else policy.environments.values()) for n in e.approve]
+    if tag is not None:
+        rule = policy.tag_rule(tag)
+        names += list(rule.create) if rule is not None else []
+    else:
+        names += [n for rule in policy.tags for n in rule.create]
     return policy.allows([n for n in names if n], actor)
 
 
@@ -40,8 +45,9 @@ def check(policy: Policy, request: Deploy | EnvironmentMove) -> Iterator[Violati
         yield from _move(policy, request, env.branch)
         return
     rule = f"environments.{request.env}"
-    if not may_deploy(policy, request.actor):
-        yield Violation(rule, "environments.actor", f"{request.actor} may not run deploys",
+    if not may_deploy(policy, request.actor, env, request.tag):
+        yield Violation(rule, "environments.actor", f"{request.actor} may not deploy {request.tag} to {request.env}: "
+                        "only deploy.actor, its approvers and those who may create the tag may",
                         "ask a release manager or the deploy actor")
     if env.tags is not None and not compile_regex(env.tags).search(request.tag):
         yield Violation(rule, "environments.tags", f"{request.env} does not take tag {request.tag!r}",

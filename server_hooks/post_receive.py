@@ -139,7 +139,10 @@ def detached(argv: Sequence[str]) -> int:
     repo = Repo()
 
     def started(deployment_id: int | None) -> None:
-        print(deployment_id, flush=True)
+        try:
+            print(deployment_id, flush=True)
+        except OSError:  # the push returned before this was said: the deploy goes on all the same
+            pass
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.close(devnull)

@@ -52,7 +52,10 @@ def found(decision: Decision) -> set[str]:
     (deploy(), "allow", set()),
     (deploy(actor="deploy-bot"), "allow", set()),
     (deploy(tag="v1.0.3-patch1"), "allow", set()),
-    (deploy("dev", "anything-at-all", deployed=(), approvals=()), "allow", set()),  # dev: no tag rule
+    (deploy("dev", "v7.0.0-anything", deployed=(), approvals=()), "allow", set()),  # dev: no tag regex
+    # who may deploy a tag: deploy.actor, the environment's approvers, those who may create that tag
+    (deploy("dev", "anything-at-all", deployed=(), approvals=()), "deny", {"environments.actor"}),
+    (deploy("dev", "anything-at-all", actor="deploy-bot", deployed=(), approvals=()), "allow", set()),
     # unknown environment: nothing else is judged
     (deploy("staging"), "deny", {"environments.unknown"}),
     (deploy("Prod"), "deny", {"environments.unknown"}),
@@ -65,7 +68,7 @@ def found(decision: Decision) -> set[str]:
     (deploy(tag="v1.0.3-rc1"), "deny", {"environments.tags"}),
     (deploy(tag="1.0.3"), "deny", {"environments.tags"}),
     (deploy(tag="v1.0.3-rc1x"), "deny", {"environments.tags"}),
-    (deploy("qa", "release-7", deployed=(), approvals=()), "deny", {"environments.tags"}),
+    (deploy("qa", "release-7", deployed=(), approvals=()), "deny", {"environments.tags", "environments.actor"}),
     # after: qa — a successful deploy of this very commit to qa on record
     (deploy(deployed=()), "deny", {"environments.after"}),
     (deploy(deployed=(("dev", COMMIT),)), "deny", {"environments.after"}),
@@ -110,7 +113,7 @@ def found(decision: Decision) -> set[str]:
     (deploy("env3", deployed=(), approvals=(), claims=(Claim("env:env4", "task_worker2", NOW + 60),)), "allow",
      set()),
     (deploy("env3", deployed=(), approvals=(), claims=(Claim("env3/", "task_worker2", NOW + 60),)), "allow", set()),
-    (deploy("dev", "x", deployed=(), approvals=(), claims=(Claim("env:dev", "task_worker2", NOW + 60),)), "allow",
+    (deploy("dev", "v9.0.0", deployed=(), approvals=(), claims=(Claim("env:dev", "task_worker2", NOW + 60),)), "allow",
      set()),  # dev is not exclusive: a claim on it binds nobody
 ])
 def test_deploy_gates(request_: Deploy, verdict: str, checks: set[str]) -> None:
