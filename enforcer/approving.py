@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from enforcer.claiming import ACCEPTED, REFUSALS, Outcome, ref_component_ok
+from enforcer.claiming import Outcome, ref_component_ok
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
 from enforcer.git import Repo, git_env
@@ -216,21 +216,12 @@ def write(place: Place, what: Target, old: str, new: str, message: str) -> Outco
 
 def push(place: Place, what: Target, old: str, new: str) -> Outcome | None:
     """The approval ref pushed as any push (the server's hooks judge it again); None when it landed."""
+    from enforcer.claiming import push_ref
+
     assert place.remote is not None
-    spec = f":{what.ref}" if new == ZERO else f"+{new}:{what.ref}"
-    rows, err = place.repo.push_claim_refs(place.remote, [spec], {what.ref: old}, {"ENFORCER_ACTOR": place.actor})
-    flag, summary = rows.get(what.ref, ("", ""))
-    if flag and flag in ACCEPTED:
-        return None
-    said = tuple(line for line in err.splitlines() if line.startswith(("remote:", "enforcer:")))
-    if "stale info" in summary:
-        return Outcome(1, (f"enforcer: the approval of {what.tag} for {what.env} changed on {place.remote} while "
-                           "it was judged (another approval or revocation at the same moment): nothing was written",
-                           "  fix: try again"))
-    if flag == "!" or any(word in err for word in REFUSALS):
-        return Outcome(1, (*said, f"enforcer: {place.remote} refused {what.ref}: {summary or 'a hook declined it'}"))
-    first = next((line for line in err.splitlines() if line.strip()), "no answer")
-    raise EnforcerError(f"cannot push {what.ref} to {place.remote}: {first}")
+    return push_ref(place.repo, place.remote, place.actor, what.ref, old, new,
+                    f"the approval of {what.tag} for {what.env} changed on {place.remote} while it was judged "
+                    "(another approval or revocation at the same moment)", "try again")
 
 
 def _where(place: Place) -> str:

@@ -317,24 +317,32 @@ def write(place: Place, what: Target, old: str, new: str) -> Outcome | None:
 def push(place: Place, what: Target, old: str, new: str) -> Outcome | None:
     """The claim ref pushed as any push (the server's hooks judge it again); None when it landed."""
     assert place.remote is not None
-    spec = f":{what.ref}" if new == ZERO else f"+{new}:{what.ref}"
-    rows, err = place.repo.push_claim_refs(place.remote, [spec], {what.ref: old}, {"ENFORCER_ACTOR": place.actor})
-    flag, summary = rows.get(what.ref, ("", ""))
+    return push_ref(place.repo, place.remote, place.actor, what.ref, old, new,
+                    f"{what.name} changed on {place.remote} while it was judged (another claim or release at the "
+                    "same moment)", "see `enforcer claims`, then try again",
+                    lost="a claim around or inside it landed first; see `enforcer claims`")
+
+
+def push_ref(repo: Repo, remote: str, actor: str, ref: str, old: str, new: str, raced: str, fix: str,
+             lost: str = "") -> Outcome | None:
+    """``ref`` pushed to ``remote`` as ``actor``, to ``new`` (ZERO deletes it) with a lease on
+    ``old``, as any push: None when it landed, else why not (``raced``: what a lost lease means;
+    ``lost``: what a refusal for a neighbour that landed first means)."""
+    spec = f":{ref}" if new == ZERO else f"+{new}:{ref}"
+    rows, err = repo.push_claim_refs(remote, [spec], {ref: old}, {"ENFORCER_ACTOR": actor})
+    flag, summary = rows.get(ref, ("", ""))
     if flag and flag in ACCEPTED:
         return None
     # the server's own words: its hooks' lines (unprefixed where receive-pack died on a refusal)
     said = tuple(line for line in err.splitlines() if line.startswith(("remote:", "enforcer:")))
     if "stale info" in summary:
-        return Outcome(1, (f"enforcer: {what.name} changed on {place.remote} while it was judged (another claim "
-                           "or release at the same moment): nothing was written",
-                           "  fix: see `enforcer claims`, then try again"))
+        return Outcome(1, (f"enforcer: {raced}: nothing was written", f"  fix: {fix}"))
     if flag == "!" or any(word in err for word in REFUSALS):
-        lost = "failed to update ref" in summary or "aborted by hook" in err
-        return Outcome(1, (*said, f"enforcer: {place.remote} refused {what.ref}: {summary or 'a hook declined it'}",
-                           *(["  fix: a claim around or inside it landed first; see `enforcer claims`"] if lost
-                             else [])))
+        landed_first = lost and ("failed to update ref" in summary or "aborted by hook" in err)
+        return Outcome(1, (*said, f"enforcer: {remote} refused {ref}: {summary or 'a hook declined it'}",
+                           *([f"  fix: {lost}"] if landed_first else [])))
     first = next((line for line in err.splitlines() if line.strip()), "no answer")
-    raise EnforcerError(f"cannot push {what.ref} to {place.remote}: {first}")
+    raise EnforcerError(f"cannot push {ref} to {remote}: {first}")
 
 
 def _where(place: Place) -> str:

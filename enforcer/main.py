@@ -17,11 +17,12 @@ if TYPE_CHECKING:  # annotations only: typing is not imported at run time
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["hook"]:  # the hot path: no click; a hook says its own errors as git's hooks should
+    helped = "-h" in args[1:2] or "--help" in args[1:2]  # a person asking: click answers, as for any command
+    if args[:1] == ["hook"] and not helped:  # the hot path: no click; a hook says its own errors as git's hooks should
         from enforcer.hookrun import main as hook_main
 
         return _interruptible(lambda: hook_main(args[1:]))
-    if args[:1] == ["agent-hook"]:  # on every tool call of an agent: no click; always exit 0 with an answer
+    if args[:1] == ["agent-hook"] and not helped:  # on every tool call of an agent: no click; always exit 0 with an answer
         from enforcer.agent_hook import main as agent_main
 
         return _interruptible(lambda: agent_main(args[1:], sys.stdin.buffer.read()))

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOP = ROOT / "policies" / "examples" / "sop.yaml"
-collect_ignore = ["deploy_app"]
 # the browser tests' fixtures, defined once for the whole session (one Chromium, tests/browser.py)
-from tests.browser import browser_page, chromium_browser  # noqa: E402,F401  # the deploy tests' service, with its own tests for checks.before_deploy
+from tests.browser import browser_page, chromium_browser  # noqa: E402,F401
 LEAKY = ("GITHUB_ACTOR", "GITLAB_USER_LOGIN", "ENFORCER_ACTOR", "GITHUB_REF_NAME", "GITHUB_BASE_REF",
          "CI_COMMIT_REF_NAME", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "GL_USERNAME", "GITEA_PUSHER_NAME",
          "GL_USER", "REMOTE_USER", "GIT_DIR", "GIT_WORK_TREE")
@@ -117,3 +117,58 @@ def checks(result: dict[str, Any]) -> set[str]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")
+
+
+# What a run of the whole suite says about itself (issue 20): before the first dot, how long it takes
+# and the quick run; at the end, where the time went. The times are measured with `python3 -m pytest -q`
+# on 2 cores: measure again when the suite grows.
+WHOLE_SUITE = "about 8 minutes"
+QUICK_RUN = "about 4.5 minutes"
+QUICK = "python3 -m pytest -q -m 'not server'"
+SLOWEST = 5
+_STARTED = time.monotonic()
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Run on the whole of tests/ (the README's command, with -m, -k or not): not on chosen files or tests."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return True
+    return all("::" not in arg and (config.invocation_params.dir / arg).resolve() in (ROOT, ROOT / "tests")
+               for arg in config.args)
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    """Printed before the first dot, under -q too."""
+    if not _whole_suite(config) or config.option.collectonly or not items:
+        return []
+    chosen = " ".join(f"{flag} {value!r}" for flag, value in (("-m", config.option.markexpr),
+                                                               ("-k", config.option.keyword)) if value)
+    if chosen:
+        return [f"{len(items)} tests selected by {chosen}; each line of dots ends with the share done",
+                f"the whole suite, as CI runs it: python3 -m pytest -q ({WHOLE_SUITE} on 2 cores; "
+                f"the quick run, {QUICK}, {QUICK_RUN})"]
+    servers = sum(1 for item in items if item.get_closest_marker("server"))
+    return [f"{len(items)} tests; the whole suite takes {WHOLE_SUITE} on 2 cores; each line of dots ends with "
+            "the share done"] + [f"quick run ({QUICK_RUN}), without the {servers} tests that start real servers "
+                                 f"or a browser (marked server): {QUICK}"] * bool(servers)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """After the failures, before pytest's last line: the time taken and the slowest tests."""
+    if not _whole_suite(config) or config.option.collectonly:
+        return
+    took: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if isinstance(report, pytest.TestReport):  # setup, call and teardown
+                took[report.nodeid] = took.get(report.nodeid, 0.0) + report.duration
+    if not took:
+        return
+    elapsed = round(time.monotonic() - _STARTED)
+    slowest = sorted(took.items(), key=lambda item: -item[1])[:SLOWEST]
+    terminalreporter.write_sep("-", "time")
+    terminalreporter.write_line(f"{len(took)} tests in {elapsed // 60} min {elapsed % 60} s (the whole suite: "
+                                f"{WHOLE_SUITE} on 2 cores); the {len(slowest)} slowest, with their setup:")
+    for nodeid, seconds in slowest:
+        terminalreporter.write_line(f"  {seconds:5.1f} s  {nodeid}")

@@ -49,6 +49,7 @@ def site() -> Iterator[str]:
         thread.join(5)
 
 
+@pytest.mark.server  # a real Chromium
 def test_chromium_follows_a_link_reads_the_text_and_saves_a_screenshot(browser_page: Page, site: str) -> None:
     page = browser_page
     page.goto(site + "/")

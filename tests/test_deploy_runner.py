@@ -21,7 +21,9 @@ from enforcer.model import approval_ref, approval_text, Approved
 from tests.conftest import ROOT, enforcer, git
 from tests.server.test_receive import Server
 
-APP = ROOT / "tests" / "deploy_app"
+pytestmark = pytest.mark.server  # deploys start real HTTP services and wait on their health checks
+
+APP = ROOT / "enforcer" / "demo_app"  # the demo's service: deploy.sh, app.py and its test
 
 
 def free_ports(n: int) -> list[int]:
@@ -200,10 +202,13 @@ def quiet(tmp_path: Path):
 
 
 def alive(pid_file: Path) -> bool:
+    """Whether the process whose pid the file holds still runs (a zombie, ended but not yet reaped
+    by whoever adopted it, does not)."""
     try:
-        os.kill(int(pid_file.read_text()), 0)
-        return True
-    except (ProcessLookupError, FileNotFoundError):
+        pid = int(pid_file.read_text())
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
         return False
 
 

@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import enforcer, git
 from tests.test_deploy_runner import Site, free_ports
 
+pytestmark = pytest.mark.server  # a deployed HTTP service, `enforcer serve`, and Chromium for one test
+
 HOSTILE = "feature/<script>alert(1)</script>-1123"
 TOKEN = "s3cret-token-19"
 

@@ -17,6 +17,10 @@ def agent_hook(agent: str, args: tuple[str, ...]) -> int:
     Example (.claude/settings.json):
       {"hooks": {"PreToolUse": [{"matcher": "Bash|Edit|Write|MultiEdit|NotebookEdit",
         "hooks": [{"type": "command", "command": "enforcer agent-hook claude"}]}]}}
+
+    \b
+    Example, by hand (a tool call as Claude Code sends it):
+      echo '{"tool_name": "Bash", "tool_input": {"command": "rm -rf build"}}' | enforcer agent-hook claude
     """
     from enforcer.agent_hook import main
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import click
 
+from enforcer.commands.common import show_outcome
 from enforcer.errors import EnforcerError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
     from enforcer.approving import Place
-    from enforcer.claiming import Outcome
     from enforcer.git import Repo
 
 
@@ -36,33 +36,13 @@ def _place(actor: str | None, remote: str | None) -> Place:
 
 def _server_place(repo: Repo, actor: str | None, remote: str | None) -> Place:
     """The bare repository: the server's policy and actor (DESIGN.md, *Who is acting*)."""
-    from enforcer.actor import server_actor
     from enforcer.approving import Place
-    from enforcer.server_hooks.server_policy import server_policy
+    from enforcer.commands.common import server_context
 
     if remote is not None:
         raise EnforcerError("--remote applies in a clone only: the bare repository is the server itself")
-    policy, _, blob = server_policy(repo, read_only=True)
-    if policy is None:
-        raise EnforcerError("this repository has no policy yet: push its first policy.yaml to the default branch "
-                            "(the bootstrap), then approve")
-    who, names = server_actor(policy)
-    if actor is not None and actor != who:
-        raise EnforcerError(f"--actor {actor} is not the server's actor ({who or 'none'}, from the first set of "
-                            f"{', '.join(names)}): in the bare repository the server says who acts; drop --actor")
-    if not who:
-        raise EnforcerError(f"who is acting? none of {', '.join(names)} is set: set one (server.actor_from)")
+    policy, who, names, blob = server_context(repo, actor, "approve")
     return Place(repo, policy, who, names, None, policy_blob=blob)
-
-
-def _show(outcome: Outcome) -> int:
-    from enforcer import report
-
-    if outcome.results:
-        click.echo(report.text(outcome.results), err=True)
-    for line in outcome.lines:
-        click.echo(report.escape(line), err=outcome.code != 0)
-    return outcome.code
 
 
 @click.command()
@@ -90,4 +70,4 @@ def approve(env: str, tag: str, revoke: bool, remote: str | None, actor: str | N
 
     what = approving.target(env, tag)
     place = _place(actor, remote)
-    return _show(approving.revoke(place, what) if revoke else approving.approve(place, what))
+    return show_outcome(approving.revoke(place, what) if revoke else approving.approve(place, what))

@@ -26,7 +26,15 @@ if TYPE_CHECKING:  # annotations only
 def check(base: str | None, head: str | None, branch: str | None, target: str | None, actor: str | None,
           policy_file: str | None, fmt: str) -> int:
     """Judge a range as the server will: as a push of --base..--head onto --branch, or as a pull
-    request into --merge-into (detected from GitHub's and GitLab's PR variables)."""
+    request into --merge-into (detected from GitHub's and GitLab's PR variables).
+
+    Exit 0 clean, 1 violations, 2 bad input (docs/ci.md).
+
+    \b
+    Examples:
+      enforcer check --base origin/main --head HEAD --branch main --actor jgirmay
+      enforcer check --merge-into main --branch feature/login-0612 --format github
+    """
     from enforcer import actor as actors
     from enforcer import check as checks
     from enforcer import report

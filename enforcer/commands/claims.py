@@ -6,7 +6,7 @@ import os
 
 import click
 
-from enforcer.commands.common import FORMATS
+from enforcer.commands.common import FORMATS, show_outcome
 from enforcer.errors import EnforcerError
 
 TYPE_CHECKING = False
@@ -48,16 +48,6 @@ def _server_place(repo: Repo, actor: str | None, policy_file: str | None, remote
     return Place(repo, policy, who, names, None, server=True, policy_blob=blob)
 
 
-def _show(outcome: Outcome) -> int:
-    from enforcer import report
-
-    if outcome.results:
-        click.echo(report.text(outcome.results), err=True)
-    for line in outcome.lines:
-        click.echo(report.escape(line), err=outcome.code != 0)
-    return outcome.code
-
-
 @click.command()
 @click.argument("directory", metavar="DIR")
 @click.option("--ttl", help="How long it holds: 30m, 2h, 1h30m, or seconds (default: the policy's claims.ttl).")
@@ -66,12 +56,18 @@ def _show(outcome: Outcome) -> int:
 @_remote
 def claim(directory: str, ttl: str | None, actor: str | None, policy_file: str | None, remote: str | None) -> int:
     """Claim DIR (relative to the repository's root) or env:NAME, so that no one else works there
-    until it is released or expires. Exit 0 claimed, 1 refused, 2 bad input."""
+    until it is released or expires. Exit 0 claimed, 1 refused, 2 bad input.
+
+    \b
+    Examples:
+      enforcer claim basic_edu_apps_final/environments/math/ --ttl 2h
+      enforcer claim env:env3
+    """
     from enforcer import claiming
 
     what = claiming.target(directory)
     seconds = claiming.ttl_seconds(ttl)
-    return _show(claiming.claim(_place(actor, policy_file, remote), what, seconds))
+    return show_outcome(claiming.claim(_place(actor, policy_file, remote), what, seconds))
 
 
 @click.command()
@@ -81,18 +77,30 @@ def claim(directory: str, ttl: str | None, actor: str | None, policy_file: str |
 @_remote
 def release(directory: str, actor: str | None, policy_file: str | None, remote: str | None) -> int:
     """Release a claim on DIR or env:NAME (its holder, or policy.owners). Exit 0 released or not
-    claimed, 1 refused, 2 bad input."""
+    claimed, 1 refused, 2 bad input.
+
+    \b
+    Examples:
+      enforcer release basic_edu_apps_final/environments/math/
+      enforcer release env:env3
+    """
     from enforcer import claiming
 
     what = claiming.target(directory)
-    return _show(claiming.release(_place(actor, policy_file, remote), what))
+    return show_outcome(claiming.release(_place(actor, policy_file, remote), what))
 
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @_remote
 def claims(fmt: str, remote: str | None) -> int:
-    """List the claims, live and expired (a clone reads its remote's first)."""
+    """List the claims, live and expired (a clone reads its remote's first).
+
+    \b
+    Examples:
+      enforcer claims
+      enforcer claims --format json
+    """
     import json
     import time
 

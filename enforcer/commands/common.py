@@ -7,6 +7,7 @@ from enforcer.policy import Policy, load_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
+    from enforcer.claiming import Outcome
     from enforcer.git import Repo
     from enforcer.model import Claim
 
@@ -70,3 +71,16 @@ def server_context(repo: Repo, actor: str | None, what: str, need_actor: bool = 
     if not who and need_actor:
         raise EnforcerError(f"who is acting? none of {', '.join(names)} is set: set one (server.actor_from)")
     return policy, who or "", tuple(names), blob
+
+
+def show_outcome(outcome: Outcome) -> int:
+    """A claim's or an approval's outcome for the user: the core's refusals, then its lines."""
+    import click
+
+    from enforcer import report
+
+    if outcome.results:
+        click.echo(report.text(outcome.results), err=True)
+    for line in outcome.lines:
+        click.echo(report.escape(line), err=outcome.code != 0)
+    return outcome.code

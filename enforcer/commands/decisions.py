@@ -13,7 +13,13 @@ from enforcer.errors import EnforcerError
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0), help="The newest N decisions.")
 def decisions(fmt: str, limit: int) -> int:
-    """List the recorded decisions of this (bare) repository, newest first (reading changes nothing)."""
+    """List the recorded decisions of this (bare) repository, newest first (reading changes nothing).
+
+    \b
+    Examples:
+      enforcer decisions --limit 20
+      enforcer -C /srv/git/app.git decisions --format json
+    """
     from enforcer.git import Repo
     from enforcer.records import default_store
     from enforcer.report import escape

@@ -23,6 +23,13 @@ def explain(actor: str | None, branch_name: str | None, tag_name: str | None, pa
     (with the clone's live claims), traced rule by rule.
 
     Exit 0 when the actor is allowed, 1 when not, 3 when a person must approve.
+
+    \b
+    Examples:
+      enforcer explain --actor task_worker1 --branch main
+      enforcer explain --actor jgirmay --tag v1.2.3
+      enforcer explain --actor task_worker2 --path basic_edu_apps_final/environments/math/x.py
+      enforcer explain --actor jgirmay --env prod
     """
     from enforcer import explain as explainer
     from enforcer import report

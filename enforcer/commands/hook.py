@@ -9,7 +9,12 @@ import click
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def hook(name: str, args: tuple[str, ...]) -> int:
     """What installed hooks call: pre-commit, commit-msg, pre-push and post-checkout in a clone;
-    pre-receive or update on a server (post-receive is a few lines of sh that record what landed)."""
+    pre-receive or update on a server (post-receive is a few lines of sh that record what landed).
+
+    \b
+    Example (what .git/hooks/pre-commit runs; by hand, it judges what is staged):
+      enforcer hook pre-commit
+    """
     from enforcer.hookrun import main as hook_main
 
     return hook_main([name, *args])

@@ -37,7 +37,7 @@ def _hook_targets(server: str | None, layout: str, mode: str) -> tuple[Path, tup
 
 
 _server_opts = [
-    click.option("--server", metavar="REPO.git", help="Install server hooks in this bare repository."),
+    click.option("--server", metavar="REPO.git", help="Server hooks in this bare repository (without it: client hooks in this clone)."),
     click.option("--layout", type=click.Choice(list(LAYOUTS)), default="plain", show_default=True,
                  help="Server hook layout: plain hooks/, GitLab custom_hooks/*.d/, Gitea/Forgejo hooks/*.d/."),
     click.option("--mode", type=click.Choice(["pre-receive", "update"]), default="pre-receive", show_default=True,
@@ -57,6 +57,12 @@ def install(server: str | None, layout: str, mode: str) -> int:
     """Install hooks: client hooks in this clone, or server hooks with --server.
 
     Hooks already there keep running: each moves to NAME.before-enforcer and runs first.
+
+    \b
+    Examples:
+      enforcer install
+      enforcer install --server /srv/git/app.git
+      enforcer install --server /srv/git/app.git --layout gitea --mode update
     """
     from enforcer.git import Repo
     from enforcer.install import install as do_install, uninstall as do_uninstall
@@ -99,7 +105,13 @@ def _server_policy_state(repo: Repo) -> str:
 @click.command()
 @_with_server_opts
 def uninstall(server: str | None, layout: str, mode: str) -> int:
-    """Remove enforcer's hooks and put back the hooks that were there before."""
+    """Remove enforcer's hooks and put back the hooks that were there before.
+
+    \b
+    Examples:
+      enforcer uninstall
+      enforcer uninstall --server /srv/git/app.git
+    """
     from enforcer.install import uninstall as do_uninstall
 
     hooks_dir, hooks, d_folders = _hook_targets(server, layout, mode)

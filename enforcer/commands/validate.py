@@ -16,6 +16,11 @@ def validate(file: str, fmt: str) -> int:
     """Check a policy file: schema, names, regexes, conflicts, and its own tests.
 
     Prints every problem at once with file:line:column and the fix; exit 2 when any is an error.
+
+    \b
+    Examples:
+      enforcer validate
+      enforcer validate path/to/policy.yaml --format json
     """
     from enforcer.policy import MAX_POLICY_BYTES
     from enforcer.selftest import check_policy_bytes
@@ -44,9 +49,27 @@ def validate(file: str, fmt: str) -> int:
 
 
 @click.command()
-def schema() -> int:
-    """Print the JSON Schema of policy.yaml (for editors and check-jsonschema)."""
+@click.option("--path", "show_path", is_flag=True,
+              help="Print the absolute path of the installed schema.json instead (docs/editors.md).")
+def schema(show_path: bool) -> int:
+    """Print the JSON Schema of policy.yaml (for editors and check-jsonschema), or with --path
+    where the installed copy is.
+
+    \b
+    Examples:
+      enforcer schema > policy.schema.json
+      enforcer schema --path
+      check-jsonschema --schemafile "$(enforcer schema --path)" policy.yaml
+    """
+    import os
     from importlib import resources
 
-    click.echo(resources.files("enforcer.policies").joinpath("schema.json").read_text(), nl=False)
+    file = resources.files("enforcer.policies").joinpath("schema.json")
+    if show_path:
+        if not isinstance(file, os.PathLike):  # an install from a zip: no file to point an editor at
+            raise EnforcerError("this install keeps the schema in an archive, not in a file: save a copy with "
+                                "`enforcer schema > policy.schema.json` and point the editor at that")
+        click.echo(os.path.abspath(os.fspath(file)))
+        return 0
+    click.echo(file.read_text(), nl=False)
     return 0

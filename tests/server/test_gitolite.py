@@ -18,6 +18,8 @@ from tests.conftest import enforcer, git
 from tests.server.scenario import assert_enforced, make_clone
 from tests.server.test_ssh import SshServer, _require
 
+pytestmark = pytest.mark.server  # gitolite behind a real sshd
+
 GITOLITE, SHELL = "/usr/bin/gitolite", "/usr/share/gitolite3/gitolite-shell"
 
 

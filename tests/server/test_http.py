@@ -14,6 +14,8 @@ from tests.conftest import enforcer, git
 from tests.server.scenario import assert_enforced, make_clone
 from tests.server.test_ssh import _free_port, _require
 
+pytestmark = pytest.mark.server  # a real nginx + fcgiwrap
+
 NGINX, FCGIWRAP, BACKEND = "/usr/sbin/nginx", "/usr/sbin/fcgiwrap", "/usr/lib/git-core/git-http-backend"
 USERS = {"jgirmay": "rm-secret", "task_worker1": "worker-secret"}
 

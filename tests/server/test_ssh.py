@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import enforcer, git
 from tests.server.scenario import assert_enforced, make_clone
 
+pytestmark = pytest.mark.server  # a real sshd
+
 SSHD = "/usr/sbin/sshd"
 ACTORS = ("jgirmay", "task_worker1")
 
