@@ -98,8 +98,7 @@ def rollback(place: Place, env: str, to: str | None = None) -> int:
             wanted = f"no earlier successful deploy of {to}" if to else "no earlier version"
             raise EnforcerError(f"{env} has {wanted} to roll back to (live: {live.tag}, deployment {live.id}); "
                                 f"see enforcer deployments {shlex.quote(env)}")
-        code = _deploy(place, store, env, Version(target.tag, "", target.commit), rollback_of=live)
-        return code
+        return _deploy(place, store, env, Version(target.tag, "", target.commit), rollback_of=live)
 
 
 # -- the steps --------------------------------------------------------------------------------
@@ -116,7 +115,7 @@ def _deploy(place: Place, store: Store, env_name: str, version: Version, rollbac
                      port_held_by=_port_holders(policy.environments[env_name].port), now=time.time(),
                      actor_vars=place.actor_vars)
     env = policy.environments[env_name]
-    branch_before = repo.resolve(f"refs/heads/{env.branch}") or ZERO if env.branch else ZERO  # the move's lease
+    branch_before = (repo.resolve(f"refs/heads/{env.branch}") or ZERO) if env.branch else ZERO  # the move's lease
     if not _judged(place, store, request, "gates"):
         return 1
     now = time.time()
