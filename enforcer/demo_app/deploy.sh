@@ -21,6 +21,8 @@ rm -rf "$DATA_DIR/release"
 mkdir -p "$DATA_DIR/release"
 cp app.py "$DATA_DIR/release/"
 [ ! -f BROKEN ] || cp BROKEN "$DATA_DIR/release/"
-nohup python3 "$DATA_DIR/release/app.py" >"$DATA_DIR/app.log" 2>&1 &
+# the service runs from its release directory: the checkout deploy.sh runs in is removed after it
+cd "$DATA_DIR/release"
+nohup python3 app.py >"$DATA_DIR/app.log" 2>&1 &
 echo $! >"$DATA_DIR/app.pid"
 echo "deploy.sh: started $!"
