@@ -10,6 +10,7 @@ listening is disturbed) and the deploy timeout (30 s: a sandbox has no 10-minute
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -68,7 +69,17 @@ class Sandbox:
         env = dict(self.env)
         if actor:
             env["ENFORCER_ACTOR"] = actor
-        proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
+        # a session of its own: stopping the demo ends all it started (a push's hooks, a deploy)
+        child = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, start_new_session=True)
+        try:
+            out, err = child.communicate()
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            child.wait()
+            raise
+        proc = subprocess.CompletedProcess(list(argv), child.returncode, out, err)
         if check and proc.returncode != 0:
             raise EnforcerError(f"demo: {' '.join(argv)} failed in {cwd}: {(proc.stderr or proc.stdout).strip()}")
         return proc
@@ -265,11 +276,26 @@ class Sandbox:
             return f"{env} does not answer on port {port}"
 
     def stop_services(self) -> None:
-        for pid_file in (self.root / "deploy").glob("*/app.pid"):
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError, OSError):
-                pass
+        """Ends every process the demo started that is still running (the services its deploys
+        started, a deploy cut short): each carries the sandbox's ENFORCER_DEPLOY_ROOT in its
+        environment. Twice, a moment apart, for a deploy that was starting one."""
+        if not os.path.isdir("/proc"):  # no /proc to search: the services deploy.sh noted
+            for pid_file in (self.root / "deploy").glob("*/app.pid"):
+                with contextlib.suppress(OSError, ValueError):
+                    os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            return
+        mark = f"ENFORCER_DEPLOY_ROOT={self.env['ENFORCER_DEPLOY_ROOT']}".encode()
+        for attempt in range(2):
+            for pid in (int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()):
+                try:
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        ours = mark in f.read().split(b"\0")
+                    if ours:
+                        os.kill(pid, signal.SIGTERM)
+                except OSError:  # gone, or not ours to read
+                    continue
+            if attempt == 0:
+                time.sleep(0.5)
 
 
 def _verdict(proc: subprocess.CompletedProcess[str]) -> str:
@@ -318,9 +344,13 @@ def run(directory: str, say: Callable[[str], None]) -> tuple[Sandbox, bool]:
     say(f"enforcer demo in {root}: the reference policy, a bare origin with the server hooks, clones with the "
         "client hooks for task_worker1 and task_worker2 (agents), audit_manager (reviewer), jgirmay (release "
         "manager)")
-    sandbox.setup()
-    say("")
-    sandbox.story()
+    try:
+        sandbox.setup()
+        say("")
+        sandbox.story()
+    except BaseException:  # Ctrl-C, a kill, a failure: nothing the story started keeps running
+        sandbox.stop_services()
+        raise
     good = all(s.ok for s in sandbox.steps)
     say("")
     say(f"{len(sandbox.steps)} steps in {time.monotonic() - started:.0f} s: "

@@ -102,3 +102,29 @@ def test_the_demo_serves_the_web_view(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=30)
     assert "Traceback" not in err
     assert not any(answers(p) for p in ports(seen))  # Ctrl-C stopped the demo's services too
+
+
+@pytest.mark.server
+def test_a_demo_stopped_midway_leaves_nothing_running(tmp_path: Path) -> None:
+    """A kill in the middle of the story (here during the deploys) ends what it started too."""
+    sandbox = tmp_path / "demo"
+    proc = subprocess.Popen(["enforcer", "demo", "--dir", str(sandbox), "--no-serve"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if "QA deploys it at once" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    time.sleep(1)
+    mark = f"ENFORCER_DEPLOY_ROOT={sandbox / 'deploy'}".encode()
+    left = []
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            if mark in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                left.append(pid)
+        except OSError:
+            continue
+    assert left == [], seen

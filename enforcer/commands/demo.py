@@ -22,8 +22,14 @@ def demo(directory: str, no_serve: bool, port: int) -> int:
       enforcer demo                      # then open the address it prints
       enforcer demo --dir /tmp/d --no-serve
     """
+    import signal
+    import sys
+
     from enforcer import demo as story
 
+    # a `kill` or a closed terminal ends the demo as Ctrl-C does: its services are stopped too
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda number, _: sys.exit(128 + number))
     sandbox, good = story.run(directory, click.echo)
     try:
         if no_serve or not good:
