@@ -72,6 +72,43 @@ def push(repo: Repo, policy: Policy, actor: str | None, looked: tuple[str, ...],
     return [(f"{base[:10]}..{head[:10]} -> {branch}", decide(policy, request))]
 
 
+def before_merge(repo: Repo, policy: Policy, target: str, merge: str) -> tuple[tuple[str, int], ...] | None:
+    """checks.before_merge run on ``merge`` in a clean checkout of it, their output on stderr, where
+    ``target`` is protected (it takes no direct commits): (command, exit status) of each run, up to
+    the first that fails; None where none are to run."""
+    commands = policy.check_commands("before_merge")
+    rule = policy.branch_rule(target)
+    if not commands or rule is None or rule.direct_commits:
+        return None
+    import os
+    import shlex
+    import sys
+    import tempfile
+
+    from enforcer import processes
+    from enforcer.checkout import clean_checkout
+
+    ran: list[tuple[str, int]] = []
+    scratch = tempfile.mkdtemp(prefix="enforcer-check-")
+    try:
+        log = processes.Log(os.path.join(scratch, "checks.log"), sys.stderr.buffer)
+        deadline = time.monotonic() + 3600.0
+        with clean_checkout(repo, merge, os.path.join(scratch, "merge")) as checkout:
+            for argv in commands:
+                log.say(f"enforcer: check before merging into {target}: {shlex.join(argv)}")
+                done = processes.run(argv, checkout, processes.clean_environment({}), deadline, log)
+                ran.append((shlex.join(argv), done.status if done.status is not None else 127))
+                if not done.ok:
+                    log.say(f"enforcer: check failed: {done.describe()}")
+                    break
+        log.close()
+    finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    return tuple(ran)
+
+
 def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[str, ...], target: str,
                   target_sha: str, source: str, head: str) -> list[Result]:
     from enforcer.engine import decide
@@ -87,12 +124,13 @@ def merge_request(repo: Repo, policy: Policy, author: str | None, looked: tuple[
     [(tree, _)] = repo.merge_trees([(target_sha, head)])
     merge = repo.commit_tree(tree, (target_sha, head), f"enforcer check: merge {source} into {target}")
     after = {**tips, target: merge}
+    ran = before_merge(repo, policy, target, merge)
     verdicts: dict[str, Decision] = {}
     for merger in pushers(policy, target) or [author or ""]:
         request = facts.ref_update(repo, policy, merger or None, f"refs/heads/{target}", target_sha, merge,
                                   exclude=[target_sha, head, *others(after, target, source)],
                                   branch_tips=lambda: after, actor_vars=("the branch rule's push list",), now=now)
-        verdicts[merger] = decide(policy, request)
+        verdicts[merger] = decide(policy, request._replace(checks=ran))
     # the merge stands as the core judged it for the merger it treats best
     best = min(verdicts.values(), key=lambda d: STRICTNESS[d.verdict])
     mergers = [m for m, d in verdicts.items() if d.verdict == best.verdict]

@@ -145,6 +145,9 @@ class RefUpdate(NamedTuple):
     break_glass: str | None = None  # the reason given with -o enforcer.break-glass=...
     now: float = 0.0
     actor_vars: tuple[str, ...] = ()  # where the actor was looked for, for the message
+    # checks.before_merge run on the merge (enforcer check on a pull request): (command, exit status);
+    # None: not run here (a push the server judges runs no checks)
+    checks: tuple[tuple[str, int], ...] | None = None
 
     @property
     def created(self) -> bool:

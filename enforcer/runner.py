@@ -22,14 +22,12 @@ import contextlib
 import fcntl
 import os
 import shlex
-import shutil
-import subprocess
 import time
 
 from enforcer import health, processes, report
 from enforcer.engine import decide
 from enforcer.errors import EnforcerError
-from enforcer.git import Repo, git_env
+from enforcer.git import Repo
 from enforcer.model import ZERO, Approved, Deploy, EnvironmentMove
 from enforcer.policy import Policy, parse_duration
 from enforcer.records import Deployment, default_store, record_for
@@ -442,33 +440,17 @@ def _mark_interrupted(repo: Repo, store: Store, env: str) -> None:
         if stale.log:
             with contextlib.suppress(OSError), open(stale.log, "a") as f:
                 f.write("enforcer: the runner stopped before this deploy ended (killed?): marked interrupted\n")
-        leftover = os.path.join(_deploy_root(repo), ".enforcer-checkouts", f"{env}-{stale.id}")
-        shutil.rmtree(leftover, ignore_errors=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(leftover + ".index")
+        from enforcer.checkout import remove
+
+        remove(os.path.join(_deploy_root(repo), ".enforcer-checkouts", f"{env}-{stale.id}"))
 
 
-@contextlib.contextmanager
-def _checkout(repo: Repo, env: Environment, commit: str, deployment_id: int | None) -> Iterator[str]:
-    """A clean checkout of ``commit``, removed afterwards: the tree's files only, no .git, outside the
-    repository, so the code being deployed finds no repository to write into (an approval ref it
-    made itself, say) and no hook of the repository runs."""
-    path = _checkout_path(repo, env, deployment_id)
-    shutil.rmtree(path, ignore_errors=True)
-    os.makedirs(path)
-    index = path + ".index"
-    try:
-        repo.run("read-tree", f"--index-output={index}", commit)
-        written = subprocess.run(repo.argv(("--work-tree", path, "checkout-index", "--all", "--force")),
-                                 env=git_env(GIT_INDEX_FILE=index), capture_output=True)
-        if written.returncode != 0:
-            raise EnforcerError(f"cannot check {commit[:10]} out into {path}: "
-                                f"{written.stderr.decode('utf-8', 'replace').strip()}")
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(index)
+def _checkout(repo: Repo, env: Environment, commit: str, deployment_id: int | None) -> contextlib.AbstractContextManager[str]:
+    """A clean checkout of ``commit`` under the deploy root, outside the repository, so the code
+    being deployed finds no repository to write into (an approval ref it made itself, say)."""
+    from enforcer.checkout import clean_checkout
+
+    return clean_checkout(repo, commit, _checkout_path(repo, env, deployment_id))
 
 
 def _checkout_path(repo: Repo, env: Environment, deployment_id: int | None) -> str:

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from enforcer.policies import (actors, approvals, bootstrap, branches, claims, commands, environments, ownership,
-                               policy_file, refs, tags)
+from enforcer.policies import (actors, approvals, bootstrap, branches, checks, claims, commands, environments,
+                               ownership, policy_file, refs, tags)
 
 REGISTRY: dict[str, ModuleType] = {
     "actors": actors,
@@ -33,6 +33,7 @@ REGISTRY: dict[str, ModuleType] = {
     "claims": claims,
     "approvals": approvals,
     "policy": policy_file,
+    "checks": checks,
     "environments": environments,
     "commands": commands,
 }

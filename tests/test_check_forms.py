@@ -178,3 +178,32 @@ def test_merge_into_by_hand_judges_the_source_branch_not_the_checkout(team: Clon
     git(team.path, "switch", "-q", "-c", "dev", "origin/dev")
     code, result = check(team.path, "--merge-into", "dev", "--branch", FEATURE, "--actor", "arch_worker1")
     assert code == 0 and result["results"][1]["note"] == "may be merged by audit_manager, jgirmay", result
+
+
+def with_before_merge(tmp_path: Path, check: str) -> Path:
+    """The reference policy with a checks.before_merge entry (a string, split by shell word rules)."""
+    text = (Path(__file__).parent.parent / "policies" / "examples" / "sop.yaml").read_text()
+    assert "\nchecks:\n" in text
+    policy = tmp_path / "with-checks.yaml"
+    policy.write_text(text.replace("\nchecks:\n", f"\nchecks:\n  before_merge:\n    - {json.dumps(check)}\n", 1))
+    return policy
+
+
+@pytest.mark.parametrize("wanted, code", [("architect/plan.md", 0), ("no/such/file", 1)])
+def test_checks_before_merge_run_on_the_merge(team: Clone, tmp_path: Path, wanted: str, code: int) -> None:
+    """POLICY.md, checks: `before_merge` runs in a clean checkout of the merge a pull request would
+    make into a protected branch (dev), and a failing one refuses the merge, through the core."""
+    ci = ci_clone(team, tmp_path)
+    git(ci, "checkout", "-q", f"origin/{FEATURE}")
+    policy = with_before_merge(tmp_path, f"python3 -c \"import os, sys; sys.exit(0 if os.path.exists('{wanted}') "
+                                         f"and not os.path.exists('.git') else 3)\"")
+    env = {"GITHUB_BASE_REF": "dev", "GITHUB_HEAD_REF": FEATURE, "GITHUB_ACTOR": "arch_worker1"}
+    proc = enforcer(ci, "check", "--policy", str(policy), "--format", "json", env=env)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert "enforcer: check before merging into dev" in proc.stderr
+    result = json.loads(proc.stdout)
+    assert found(result) == (set() if code == 0 else {"checks.before_merge"})
+    # a push (not a pull request) runs no checks: the server runs no code of what is pushed
+    push = enforcer(ci, "check", "--policy", str(policy), "--base", "origin/main", "--head", f"origin/{FEATURE}",
+                    "--branch", FEATURE, "--actor", "arch_worker1", "--format", "json")
+    assert push.returncode == 0 and "check before merging" not in push.stderr
