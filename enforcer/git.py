@@ -485,7 +485,7 @@ class Repo:
     def swap_claim_ref(self, ref: str, new: str, old: str | None, message: str) -> str | None:
         """Compare-and-swap: ``ref`` to ``new`` (ZERO deletes it) only while it is ``old`` (ZERO:
         absent; None: whatever it is). None when done, else git's reason."""
-        expect = () if old is None else (old,)
+        expect = () if old is None else (self.zero_id() if old == ZERO else old,)  # absent, in this object format
         args = ("-d", ref, *expect) if new == ZERO else (ref, new, *expect)
         child = self.spawn(("update-ref", "-m", message, "--no-deref", *args))
         _, err = child.communicate()

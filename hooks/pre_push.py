@@ -42,9 +42,13 @@ def parse_lines(stdin: bytes) -> list[Line]:
     lines = []
     for raw in stdin.decode("utf-8", "replace").splitlines():
         parts = raw.split(" ")
-        if len(parts) == 4:
-            lines.append((parts[0], parts[1], parts[2], parts[3]))
+        if len(parts) == 4:  # SHA-256's null id is 64 zeros: the one ZERO inside
+            lines.append((parts[0], null(parts[1]), parts[2], null(parts[3])))
     return lines
+
+
+def null(sha: str) -> str:
+    return ZERO if set(sha) == {"0"} else sha
 
 
 def framework_line(repo: Repo, remote_tips: dict[str, str]) -> list[Line]:

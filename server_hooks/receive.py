@@ -36,7 +36,8 @@ def parse_updates(stdin: bytes) -> list[Update]:
         if len(fields) != 3 or not all(is_object_id(f) for f in fields[:2]) or not fields[2]:
             raise EnforcerError(f"cannot read ref line {number} ({line[:100]!r}): git sends "
                                 "'<old> <new> <refname>'")
-        updates.append((fields[0], fields[1], fields[2]))
+        old, new = (ZERO if set(f) == {"0"} else f for f in fields[:2])  # SHA-256's null id is 64 zeros
+        updates.append((old, new, fields[2]))
     return updates
 
 
