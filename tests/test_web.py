@@ -258,3 +258,13 @@ def test_click_through_every_page(web: Served, browser_page: object) -> None:
     assert "Latest decisions" in text(page) and HOSTILE in text(page)
     screenshot(page, "web-agent")
     assert dialogs == []
+
+
+def test_without_a_token_only_loopback_names_are_answered(web: Served) -> None:
+    """A page on another site cannot read the view through a name it points at 127.0.0.1 (DNS
+    rebinding): without a token, a Host header that is no loopback name is refused."""
+    assert web.get("/api/status", {"Host": "evil.example"})[0] == 421
+    assert web.get("/api/status", {"Host": "evil.example:8080"})[0] == 421
+    port = web.base.rsplit(":", 1)[1]
+    assert web.get("/api/status", {"Host": f"localhost:{port}"})[0] == 200
+    assert web.get("/api/status")[0] == 200  # 127.0.0.1:PORT, as urllib sends it

@@ -18,6 +18,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 VERDICTS = ("allow", "ask", "deny", "landed")
 TOKEN_COOKIE = "enforcer_token"
 FILTERS = ("verdict", "actor", "ref", "rule")  # the decisions' query parameters
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 def create_app(repo_path: str, token: str | None = None) -> Flask:
@@ -28,7 +29,16 @@ def create_app(repo_path: str, token: str | None = None) -> Flask:
 
     @app.before_request
     def authorised() -> Response | None:
-        if token is None or request.path == "/health":
+        if token is None:
+            # no token: only a browser that asked for a loopback name gets an answer, so that a
+            # page elsewhere cannot reach the view through a name it rebinds to 127.0.0.1
+            host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") \
+                else (request.host or "").split("]", 1)[0] + "]"
+            if host.lower() not in LOOPBACK_NAMES:
+                return Response("this view answers to a loopback address only (or serve it with --token)\n", 421,
+                                {"Content-Type": "text/plain; charset=utf-8"})
+            return None
+        if request.path == "/health":
             return None
         given = (request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
                  or request.args.get("token") or request.cookies.get(TOKEN_COOKIE) or "")
