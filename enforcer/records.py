@@ -144,6 +144,7 @@ class _Reader(_Protocol):
     def query(self, where: DecisionFilter, offset: int = 0, limit: int = 50) -> tuple[list[Record], int]: ...
     def refusals_by_day(self, days: int) -> list[tuple[str, int]]: ...
     def deployments(self, env: str | None = None, limit: int = 100) -> list[Deployment]: ...
+    def deployment(self, deployment_id: int) -> Deployment | None: ...
     def approvals(self, env: str | None = None, tag: str | None = None, limit: int = 100) -> list[Approval]: ...
     def claims(self, path: str | None = None, limit: int = 100) -> list[ClaimRecord]: ...
 
@@ -557,6 +558,11 @@ class SQLiteStore:
     def deployments(self, env: str | None = None, limit: int = 100) -> list[Deployment]:
         """Newest first; ``env`` limits them to one environment."""
         return self._rows(Deployment, {"env": env}, limit)
+
+    def deployment(self, deployment_id: int) -> Deployment | None:
+        """The deployment with this id, or None."""
+        found = self._rows(Deployment, {"id": str(deployment_id)}, 1)
+        return found[0] if found else None
 
     def approvals(self, env: str | None = None, tag: str | None = None, limit: int = 100) -> list[Approval]:
         return self._rows(Approval, {"env": env, "tag": tag}, limit)

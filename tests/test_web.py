@@ -41,14 +41,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         s.stop()
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object) -> None:  # type: ignore[override]
+        return None
+
+
 class Served:
     def __init__(self, base: str, proc: subprocess.Popen[str]) -> None:
         self.base, self.proc = base, proc
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+        """One request, its answer as it comes (a redirect is not followed)."""
         request = urllib.request.Request(self.base + path, headers=headers or {})
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
+            with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as answer:
                 return answer.status, dict(answer.headers), answer.read().decode()
         except urllib.error.HTTPError as e:
             with e:
@@ -173,8 +179,9 @@ def test_a_token_guards_every_page_but_health(site: Site) -> None:
         assert served.get("/")[0] == 401 and served.get("/api/status")[0] == 401
         assert served.get("/api/status", {"Authorization": "Bearer wrong-token"})[0] == 401
         assert served.get("/api/status", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
-        status, headers, _ = served.get(f"/?token={TOKEN}")
-        assert status == 200 and "HttpOnly" in headers["Set-Cookie"]
+        status, headers, _ = served.get(f"/decisions?token={TOKEN}&verdict=deny")
+        assert status == 303 and "HttpOnly" in headers["Set-Cookie"]  # kept, and gone from the address
+        assert headers["Location"].endswith("/decisions?verdict=deny")
         assert TOKEN not in served.get("/", {"Authorization": f"Bearer {TOKEN}"})[2]  # no secret shown
     finally:
         stop(served)

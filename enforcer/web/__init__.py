@@ -9,6 +9,7 @@ import time
 from flask import Flask, Response, abort, jsonify, render_template, request
 from markupsafe import Markup
 
+from enforcer.errors import EnforcerError
 from enforcer.records import DecisionFilter
 from enforcer.web import data, svg
 from enforcer.web.openapi import OPENAPI
@@ -25,6 +26,7 @@ def create_app(repo_path: str, token: str | None = None) -> Flask:
     app = Flask(__name__)
     app.config["TEMPLATES_AUTO_RELOAD"] = False
     app.jinja_env.filters["timestamp"] = lambda stamp: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+    app.jinja_env.finalize = _visible  # a name's control and bidi characters shown, not obeyed
     source = data.Source(repo_path)
 
     @app.before_request
@@ -45,6 +47,13 @@ def create_app(repo_path: str, token: str | None = None) -> Flask:
         if not hmac.compare_digest(given.encode(), token.encode()):
             return Response("a token is needed: Authorization: Bearer TOKEN, or ?token=TOKEN once\n", 401,
                             {"WWW-Authenticate": "Bearer", "Content-Type": "text/plain; charset=utf-8"})
+        if request.args.get("token"):  # accepted: kept in a cookie, and gone from the address bar
+            rest = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
+            from urllib.parse import urlencode
+
+            answer = Response("", 303, {"Location": request.path + (f"?{urlencode(rest)}" if rest else "")})
+            answer.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict")
+            return answer
         return None
 
     @app.after_request
@@ -53,8 +62,6 @@ def create_app(repo_path: str, token: str | None = None) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
-        if token is not None and request.args.get("token") and not request.cookies.get(TOKEN_COOKIE):
-            response.set_cookie(TOKEN_COOKIE, request.args["token"], httponly=True, samesite="Strict")
         return response
 
     # -- pages ----------------------------------------------------------------------------------
@@ -133,11 +140,27 @@ def create_app(repo_path: str, token: str | None = None) -> Flask:
     def not_found(_: Exception) -> tuple[str, int]:
         return render_template("error.html", message="There is no such page.", page=""), 404
 
+    @app.errorhandler(EnforcerError)
+    def unreadable(error: EnforcerError) -> tuple[Response | str, int]:
+        if request.path.startswith("/api/"):
+            return jsonify({"error": str(error)}), 503
+        return render_template("error.html", message=str(error), page=""), 503
+
     @app.errorhandler(400)
     def bad_request(error: Exception) -> tuple[str, int]:
         return render_template("error.html", message=getattr(error, "description", "Bad request."), page=""), 400
 
     return app
+
+
+def _visible(value: object) -> object:
+    """What a template prints: text with its control and bidi characters as visible escapes
+    (``\u202e``), as the terminal shows them; pictures (Markup) as they are."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        from enforcer.report import escape
+
+        return escape(value)
+    return value
 
 
 def _filter() -> tuple[DecisionFilter, int]:
@@ -146,7 +169,7 @@ def _filter() -> tuple[DecisionFilter, int]:
     if verdict is not None and verdict not in VERDICTS:
         abort(400, f"verdict is one of {', '.join(VERDICTS)}")
     page = args.get("page", "1")
-    if not page.isdigit() or int(page) < 1 or int(page) > 1_000_000:
+    if not (page.isascii() and page.isdigit() and len(page) <= 7) or not 1 <= int(page) <= 1_000_000:
         abort(400, "page is a number from 1")
     return DecisionFilter(verdict, args.get("actor") or None, args.get("ref") or None,
                           args.get("rule") or None), int(page)

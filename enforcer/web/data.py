@@ -86,13 +86,23 @@ def deployments(source: Source, env: str | None = None, limit: int = 200) -> lis
 
 
 def deployment(source: Source, deployment_id: int) -> tuple[dict[str, Any], str] | None:
-    """One deployment and its log (as far as it has come), or None."""
-    found = next((d for d in deployments(source, None, 100_000) if d["id"] == deployment_id), None)
-    if found is None:
+    """One deployment and its log (as far as it has come), or None. Only a file in the
+    repository's deploy-logs/ is read, whatever path a record names."""
+    import os
+
+    from enforcer.runner import outcome_now
+
+    row = source.store.deployment(deployment_id)
+    if row is None:
         return None
+    found = serialize.deployment(row._replace(outcome=outcome_now(source.repo, row)))
+    logs = os.path.realpath(os.path.join(source.repo.common_dir(), "enforcer", "deploy-logs"))
+    path = os.path.realpath(found["log"] or "")
+    if not path.startswith(logs + os.sep) or not os.path.isfile(path):
+        return found, "(no log of this deployment in the repository's deploy-logs)"
     try:
-        with open(found["log"], "rb") as f:
-            log = f.read(2_000_000).decode("utf-8", "replace")
+        with open(path, "rb") as f:
+            log = f.read(1_000_000).decode("utf-8", "replace")
     except OSError:
         log = "(the log cannot be read)"
     return found, log

@@ -3,7 +3,9 @@ and the refusals over time. Every text is escaped here; the templates insert the
 from __future__ import annotations
 
 import time
-from html import escape
+from html import escape as _html
+
+from enforcer.report import escape as _visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only
@@ -72,6 +74,11 @@ def refusals(days: list[tuple[str, int]]) -> str:
                          f'font-family="sans-serif">{escape(day[5:])}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def escape(text: str) -> str:
+    """Text for SVG: control and bidi characters shown as escapes, then HTML-escaped."""
+    return _html(_visible(text))
 
 
 def _state(live: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
