@@ -221,27 +221,22 @@ def _ansi_c(body: str) -> str:
 
 def _unescape_unquoted(text: str) -> str:
     """Quote removal in an unquoted word: a backslash quotes the next character; backslash-newline vanishes."""
-    if "\\" not in text:
-        return text
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            if text[i + 1] != "\n":
-                out.append(text[i + 1])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+    return _unbackslash(text, None)
 
 
 def _unescape_double(text: str) -> str:
     """Quote removal inside double quotes: backslash quotes only $ ` " \\ and newline."""
+    return _unbackslash(text, '$`"\\\n')
+
+
+def _unbackslash(text: str, quotable: str | None) -> str:
+    """``text`` with each backslash before a character of ``quotable`` (None: any) removed, and
+    backslash-newline removed whole."""
     if "\\" not in text:
         return text
     out, i = [], 0
     while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
+        if text[i] == "\\" and i + 1 < len(text) and (quotable is None or text[i + 1] in quotable):
             if text[i + 1] != "\n":
                 out.append(text[i + 1])
             i += 2
