@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 sys.path.insert(0, str(HERE))
 
-from run import compile_package, machine, write_section  # noqa: E402
+from run import compile_package, machine, server_and_clone, write_section  # noqa: E402
 
 RUNS = 15
 TARGET_MS = 300.0
@@ -71,13 +71,7 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
 
 def site(files: int, port: int) -> Path:
     """A bare repository (hooks installed) holding the policy, ``files`` files and tag v1."""
-    base = WORK / f"deploy-{files}"
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    bare, clone = base / "app.git", base / "clone"
-    git(base, "init", "-q", "--bare", "-b", "main", str(bare))
-    subprocess.run(["enforcer", "install", "--server", str(bare)], check=True, capture_output=True)
-    git(base, "init", "-q", "-b", "main", str(clone))
+    bare, clone = server_and_clone(WORK / f"deploy-{files}")
     (clone / "policy.yaml").write_text(POLICY.replace("PORT", str(port)))
     for i in range(files):
         path = clone / "src" / f"pkg{i % 20}" / f"module{i}.py"

@@ -164,6 +164,20 @@ def bench_load() -> list[tuple[str, str, str, str, str]]:
     ]
 
 
+def server_and_clone(base: Path) -> tuple[Path, Path]:
+    """``base`` made anew, holding app.git (a bare repository with the server hooks) and clone/ (a
+    new repository on main), for a benchmark to fill."""
+    import shutil
+
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    bare, clone = base / "app.git", base / "clone"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True, capture_output=True)
+    subprocess.run(["enforcer", "install", "--server", str(bare)], check=True, capture_output=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(clone)], check=True, capture_output=True)
+    return bare, clone
+
+
 def compile_package() -> None:
     """Byte-compile the package, as `pip install` does: where PYTHONDONTWRITEBYTECODE is set (as on
     the machines these figures come from), a module changed since its .pyc would be compiled at every start."""

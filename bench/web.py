@@ -24,7 +24,7 @@ ROOT = HERE.parent
 WORK = HERE / "work"
 sys.path.insert(0, str(HERE))
 
-from run import compile_package, machine, write_section  # noqa: E402
+from run import compile_package, machine, server_and_clone, write_section  # noqa: E402
 
 RUNS = 21
 DECISIONS, DEPLOYMENTS = 10_000, 1_000
@@ -45,13 +45,7 @@ def site() -> Path:
     from enforcer.model import Decision, Violation
     from enforcer.records import Deployment, default_store, record_for
 
-    base = WORK / "web"
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    bare, clone = base / "app.git", base / "clone"
-    git(base, "init", "-q", "--bare", "-b", "main", str(bare))
-    subprocess.run(["enforcer", "install", "--server", str(bare)], check=True, capture_output=True)
-    git(base, "init", "-q", "-b", "main", str(clone))
+    bare, clone = server_and_clone(WORK / "web")
     shutil.copy(ROOT / "policies" / "examples" / "sop.yaml", clone / "policy.yaml")
     git(clone, "add", ".")
     git(clone, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "policy")
